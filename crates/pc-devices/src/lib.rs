@@ -1,0 +1,1 @@
+//! `pc-devices`: under construction.

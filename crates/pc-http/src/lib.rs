@@ -1,0 +1,1 @@
+//! `pc-http`: under construction.

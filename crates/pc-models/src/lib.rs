@@ -1,0 +1,1 @@
+//! Typed Partner Center device-deployment resources.

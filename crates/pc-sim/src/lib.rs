@@ -1,0 +1,1 @@
+//! `pc-sim`: under construction.

@@ -1,0 +1,259 @@
+//! The project's own automation, run as `cargo xtask <task>`.
+//!
+//! - `ci`: everything a submission must pass (formatting, clippy, tests, doc tests,
+//!   rustdoc, each backend feature alone, the dependency-graph invariants).
+//! - `snapshots [--accept]`: review pending insta snapshot changes and accept them.
+//! - `bench [--quick]`: the performance figures of docs/PERFORMANCE.md.
+//!
+//! It installs nothing: where a tool is missing it says how to get it.
+
+use std::env;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+mod graph;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let outcome = match task {
+        "ci" => ci(rest),
+        "snapshots" => snapshots(rest),
+        "bench" => bench(rest),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <task>\n\n\
+         tasks:\n  \
+         ci                  fmt, clippy, tests, doc tests, rustdoc, per-feature builds, graph checks\n  \
+         snapshots [--accept] review pending snapshot changes; --accept keeps them\n  \
+         bench [--quick]     performance figures (quick: a smoke check)"
+    );
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs one step, printing its name and how long it took.
+fn step(name: &str, mut command: Command) -> Result {
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    let status = command
+        .status()
+        .map_err(|error| format!("{name}: could not start: {error}"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if status.success() {
+        eprintln!("    {name}: ok ({elapsed:.1}s)");
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}
+
+fn has_cargo_subcommand(name: &str) -> bool {
+    cargo()
+        .args([name, "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|status| status.success())
+        .unwrap_or(false)
+}
+
+/// Each crate built with one backend feature alone: a workspace build unifies
+/// features, so without this a blocking-only build would never be compiled.
+const FEATURE_BUILDS: &[(&str, &str)] = &[
+    ("pc-http", "ureq"),
+    ("pc-http", "reqwest"),
+    ("pc-devices", "blocking"),
+    ("pc-devices", "async"),
+];
+
+fn ci(args: &[String]) -> Result {
+    if let Some(unknown) = args.first() {
+        return Err(format!("`ci` takes no arguments, got `{unknown}`"));
+    }
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    step("cargo fmt --check", fmt)?;
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    step("cargo clippy", clippy)?;
+
+    let mut tests = cargo();
+    if has_cargo_subcommand("nextest") {
+        tests.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--no-fail-fast",
+        ]);
+    } else {
+        eprintln!(
+            "    cargo-nextest not found: using cargo test (`cargo install cargo-nextest` for faster runs)"
+        );
+        tests.args(["test", "--workspace", "--all-targets", "--all-features"]);
+    }
+    tests.env("INSTA_UPDATE", "no");
+    step("tests", tests)?;
+
+    let mut doctests = cargo();
+    doctests.args(["test", "--workspace", "--doc", "--all-features"]);
+    doctests.env("INSTA_UPDATE", "no");
+    step("doc tests", doctests)?;
+
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps", "--all-features"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    step("rustdoc", doc)?;
+
+    for (package, feature) in FEATURE_BUILDS {
+        let mut check = cargo();
+        check.args([
+            "check",
+            "--package",
+            package,
+            "--no-default-features",
+            "--features",
+            feature,
+        ]);
+        step(&format!("cargo check -p {package} --features {feature} alone"), check)?;
+    }
+
+    eprintln!("==> dependency-graph invariants");
+    graph::check_all()?;
+    eprintln!("    dependency-graph invariants: ok");
+
+    if root().join("crates/pc-bench").exists() {
+        bench(&["--quick".to_owned()])?;
+    }
+    eprintln!("ci: all steps passed");
+    Ok(())
+}
+
+fn snapshots(args: &[String]) -> Result {
+    let accept = match args {
+        [] => false,
+        [flag] if flag == "--accept" => true,
+        _ => return Err("usage: cargo xtask snapshots [--accept]".to_owned()),
+    };
+    if has_cargo_subcommand("insta") {
+        let mut review = cargo();
+        review.args(["insta", "test", "--workspace", "--all-features"]);
+        review.arg(if accept { "--accept" } else { "--review" });
+        return step("cargo insta", review);
+    }
+    eprintln!(
+        "    cargo-insta not found (`cargo install cargo-insta` gives an interactive review); \
+         showing pending snapshots as diffs instead"
+    );
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--all-features"]);
+    tests.env("INSTA_UPDATE", "new").env("INSTA_FORCE_PASS", "1");
+    step("tests (recording new snapshots)", tests)?;
+
+    let mut pending = Vec::new();
+    collect_pending(&root().join("crates"), &mut pending);
+    pending.sort();
+    if pending.is_empty() {
+        eprintln!("no snapshot changes");
+        return Ok(());
+    }
+    for new in &pending {
+        let old = new.with_extension("");
+        let mut diff = Command::new("git");
+        diff.args(["diff", "--no-index", "--"])
+            .arg(&old)
+            .arg(new)
+            .current_dir(root());
+        // `git diff --no-index` exits 1 when the files differ: that is the point here.
+        let _ = diff.status();
+    }
+    if accept {
+        for new in &pending {
+            let old = new.with_extension("");
+            std::fs::rename(new, &old)
+                .map_err(|error| format!("could not accept {}: {error}", new.display()))?;
+            eprintln!("accepted {}", old.display());
+        }
+        Ok(())
+    } else {
+        Err(format!(
+            "{} snapshot(s) changed; run `cargo xtask snapshots --accept` to keep them",
+            pending.len()
+        ))
+    }
+}
+
+fn collect_pending(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name() != Some(OsStr::new("target")) {
+                collect_pending(&path, out);
+            }
+        } else if path.extension() == Some(OsStr::new("new"))
+            && path.to_string_lossy().ends_with(".snap.new")
+        {
+            out.push(path);
+        }
+    }
+}
+
+fn bench(args: &[String]) -> Result {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
+    };
+    let mut run = cargo();
+    run.args(["run", "--release", "--package", "pc-bench", "--"]);
+    if quick {
+        run.arg("--quick");
+    }
+    step(if quick { "bench --quick" } else { "bench" }, run)
+}
