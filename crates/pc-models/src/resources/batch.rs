@@ -1,0 +1,181 @@
+//! Batches, devices and the status of a batch upload.
+
+use super::{Attributes, KeyValuePair, Link, Links};
+use crate::extra::resource;
+use crate::{BatchId, DeviceId, ErrorCode, Timestamp, TrackingId, UploadStatus};
+
+resource! {
+    /// The status of a batch upload job: the answer to
+    /// `GET /v1/customers/{customer-id}/batchJobStatus/{tracking-id}`.
+    ///
+    /// ```
+    /// use pc_models::{BatchUploadDetails, UploadStatus};
+    /// let details: BatchUploadDetails = pc_models::from_slice(
+    ///     br#"{"batchTrackingId":"0127ed8e-ff72-4983-a3d8-e8d8bd378932","status":"queued"}"#,
+    /// )?;
+    /// assert_eq!(details.status, Some(UploadStatus::Queued));
+    /// assert!(!details.is_terminal());
+    /// # Ok::<(), pc_models::ParseError>(())
+    /// ```
+    pub struct BatchUploadDetails {
+        /// The tracking id of the job.
+        "batchTrackingId" => batch_tracking_id: TrackingId,
+        /// The status of the whole job.
+        "status" => status: UploadStatus,
+        /// When processing started.
+        "startedTime" => started_time: Timestamp,
+        /// When processing completed.
+        "completedTime" => completed_time: Timestamp,
+        /// The status of each device of the upload.
+        "devicesStatus" => devices_status: Vec<DeviceUploadDetails>,
+        /// `{"objectType": "BatchUploadDetails"}`.
+        "attributes" => attributes: Attributes,
+    }
+}
+
+impl BatchUploadDetails {
+    /// True when the job's status is terminal (`finished` or `finished_with_errors`).
+    pub fn is_terminal(&self) -> bool {
+        self.status.as_ref().is_some_and(UploadStatus::is_terminal)
+    }
+
+    /// The devices' statuses; empty when the service sent none.
+    pub fn devices(&self) -> &[DeviceUploadDetails] {
+        self.devices_status.as_deref().unwrap_or_default()
+    }
+}
+
+resource! {
+    /// The processing status of one device of a batch upload.
+    pub struct DeviceUploadDetails {
+        /// The device's id, once registered.
+        "deviceId" => device_id: DeviceId,
+        /// The serial number sent.
+        "serialNumber" => serial_number: String,
+        /// The product key sent.
+        "productKey" => product_key: String,
+        /// The device's status.
+        "status" => status: UploadStatus,
+        /// The device error code, a string such as `"808"`; empty or absent when none.
+        "errorCode" => error_code: ErrorCode,
+        /// The error's description, often its name, e.g. `ZtdDeviceAssignedToOtherTenant`.
+        "errorDescription" => error_description: String,
+        /// `{"objectType": "DeviceUploadDetails"}`.
+        "attributes" => attributes: Attributes,
+    }
+}
+
+resource! {
+    /// A device, as uploaded in a batch and as listed from one.
+    pub struct Device {
+        /// The device's id: free-form text, not a GUID.
+        "id" => id: DeviceId,
+        /// The serial number.
+        "serialNumber" => serial_number: String,
+        /// The Windows product key (product id).
+        "productKey" => product_key: String,
+        /// The hardware hash, base64, several KB.
+        "hardwareHash" => hardware_hash: String,
+        /// The model name.
+        "modelName" => model_name: String,
+        /// The manufacturer's name.
+        "oemManufacturerName" => oem_manufacturer_name: String,
+        /// Policies assigned: `[{"key": "o_o_b_e", "value": "<policy id>"}]`.
+        "policies" => policies: Vec<KeyValuePair>,
+        /// Who uploaded it.
+        "createdBy" => created_by: String,
+        /// When it was uploaded.
+        "uploadedDate" => uploaded_date: Timestamp,
+        /// What may be done with it, e.g. `["GET", "DELETE"]`.
+        "allowedOperations" => allowed_operations: Vec<String>,
+        /// Links to related resources.
+        "links" => links: Links,
+        /// `{"objectType": "Device"}`.
+        "attributes" => attributes: Attributes,
+    }
+}
+
+resource! {
+    /// The body of `POST …/deviceBatches`: a new batch with its devices.
+    pub struct DeviceBatchCreationRequest {
+        /// The new batch's name.
+        "batchId" => batch_id: BatchId,
+        /// The devices to upload.
+        "devices" => devices: Vec<Device>,
+        /// `{"objectType": "DeviceBatchCreationRequest"}`.
+        "attributes" => attributes: Attributes,
+    }
+}
+
+impl DeviceBatchCreationRequest {
+    /// A request creating `batch_id` with `devices`.
+    pub fn new(batch_id: BatchId, devices: Vec<Device>) -> Self {
+        Self {
+            batch_id: Some(batch_id),
+            devices: Some(devices),
+            attributes: Some(Attributes::of("DeviceBatchCreationRequest")),
+            ..Self::default()
+        }
+    }
+}
+
+resource! {
+    /// The body of `PATCH …/DevicePolicyUpdates`: devices, each with its `id` and the
+    /// `policies` to apply.
+    pub struct DevicePolicyUpdateRequest {
+        /// The devices to update.
+        "devices" => devices: Vec<Device>,
+        /// `{"objectType": "DevicePolicyUpdateRequest"}`.
+        "attributes" => attributes: Attributes,
+    }
+}
+
+impl DevicePolicyUpdateRequest {
+    /// A request applying each device's `policies`.
+    pub fn new(devices: Vec<Device>) -> Self {
+        Self {
+            devices: Some(devices),
+            attributes: Some(Attributes::of("DevicePolicyUpdateRequest")),
+            ..Self::default()
+        }
+    }
+}
+
+resource! {
+    /// A device batch of a customer. The service spells some fields two ways; each
+    /// spelling is kept as received.
+    pub struct DeviceBatch {
+        /// The batch's name.
+        "id" => id: BatchId,
+        /// Who created it.
+        "createdBy" => created_by: String,
+        /// When it was created (the reference pages' spelling).
+        "creationDate" => creation_date: Timestamp,
+        /// When it was created (another spelling seen).
+        "creationTime" => creation_time: Timestamp,
+        /// How many devices it holds (the reference pages' spelling).
+        "devicesCount" => devices_count: u64,
+        /// How many devices it holds (one doc page's spelling).
+        "deviceCount" => device_count: u64,
+        /// A link to the batch's devices; its `uri` may hold an unencoded space.
+        "devicesLink" => devices_link: Link,
+        /// The batch's status, seen in an example.
+        "status" => status: UploadStatus,
+        /// Links to related resources.
+        "links" => links: Links,
+        /// `{"objectType": "DeviceBatch"}`.
+        "attributes" => attributes: Attributes,
+    }
+}
+
+impl DeviceBatch {
+    /// How many devices the batch holds, whichever spelling the service used.
+    pub fn count(&self) -> Option<u64> {
+        self.devices_count.or(self.device_count)
+    }
+
+    /// When the batch was created, whichever spelling the service used.
+    pub fn created(&self) -> Option<&Timestamp> {
+        self.creation_date.as_ref().or(self.creation_time.as_ref())
+    }
+}

@@ -1,0 +1,179 @@
+//! Property tests: no parser panics on any input, and generated resources survive a
+//! round trip with nothing lost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pc_models::{
+    BatchUploadDetails, Collection, ConfigurationPolicy, Device, DeviceBatch, ServiceError,
+    ThrottleError,
+};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn parse_everything(bytes: &[u8]) {
+    let _ = pc_models::from_slice::<BatchUploadDetails>(bytes);
+    let _ = pc_models::from_slice::<Collection<Device>>(bytes);
+    let _ = pc_models::from_slice::<Collection<DeviceBatch>>(bytes);
+    let _ = pc_models::from_slice::<ConfigurationPolicy>(bytes);
+    let _ = pc_models::from_slice::<ServiceError>(bytes);
+    let _ = pc_models::from_slice::<ThrottleError>(bytes);
+}
+
+/// Any JSON value, a few levels deep.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z ]{1,8}", inner, 0..4)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+fn status() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!("queued")),
+        Just(json!("processing")),
+        Just(json!("finished")),
+        Just(json!("finished_with_errors")),
+        "[a-z_-]{0,12}".prop_map(Value::from),
+    ]
+}
+
+fn timestamp() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!("2017-07-25T10:00:00")),
+        Just(json!("2017-07-25T10:00:00Z")),
+        Just(json!("2019-02-05T21:57:06.7367164-08:00")),
+        "\\PC{0,20}".prop_map(Value::from),
+    ]
+}
+
+/// An object of some known fields (each maybe `null`) and some unknown ones.
+fn object(known: Vec<(&'static str, BoxedStrategy<Value>)>) -> impl Strategy<Value = Value> {
+    let fields: Vec<_> = known
+        .into_iter()
+        .map(|(name, value)| {
+            prop_oneof![
+                Just(None),
+                Just(Some((name, Value::Null))),
+                value.prop_map(move |value| Some((name, value))),
+            ]
+        })
+        .collect();
+    (
+        fields,
+        prop::collection::btree_map("x[a-zA-Z]{0,6}", any_json(), 0..3),
+    )
+        .prop_map(|(known, unknown)| {
+            let mut object = Map::new();
+            for (name, value) in known.into_iter().flatten() {
+                object.insert(name.to_owned(), value);
+            }
+            object.extend(unknown);
+            Value::Object(object)
+        })
+}
+
+fn device_upload_details() -> impl Strategy<Value = Value> {
+    object(vec![
+        ("deviceId", "\\PC{0,10}".prop_map(Value::from).boxed()),
+        ("serialNumber", "\\PC{0,10}".prop_map(Value::from).boxed()),
+        (
+            "productKey",
+            "[0-9A-Z-]{0,12}".prop_map(Value::from).boxed(),
+        ),
+        ("status", status().boxed()),
+        (
+            "errorCode",
+            prop_oneof![
+                "[0-9]{0,3}".prop_map(Value::from),
+                (0i64..1000).prop_map(Value::from)
+            ]
+            .boxed(),
+        ),
+        (
+            "errorDescription",
+            "\\PC{0,16}".prop_map(Value::from).boxed(),
+        ),
+        (
+            "attributes",
+            object(vec![(
+                "objectType",
+                Just(json!("DeviceUploadDetails")).boxed(),
+            )])
+            .boxed(),
+        ),
+    ])
+}
+
+fn batch_upload_details() -> impl Strategy<Value = Value> {
+    object(vec![
+        (
+            "batchTrackingId",
+            any::<u128>()
+                .prop_map(|bits| Value::from(pc_models::Uuid::from_u128(bits).to_string()))
+                .boxed(),
+        ),
+        ("status", status().boxed()),
+        ("startedTime", timestamp().boxed()),
+        ("completedTime", timestamp().boxed()),
+        (
+            "devicesStatus",
+            prop::collection::vec(device_upload_details(), 0..5)
+                .prop_map(Value::Array)
+                .boxed(),
+        ),
+    ])
+}
+
+fn device_batch() -> impl Strategy<Value = Value> {
+    object(vec![
+        ("id", "\\PC{1,10}".prop_map(Value::from).boxed()),
+        ("createdBy", "\\PC{0,10}".prop_map(Value::from).boxed()),
+        ("creationDate", timestamp().boxed()),
+        ("creationTime", timestamp().boxed()),
+        ("devicesCount", any::<u32>().prop_map(Value::from).boxed()),
+        ("deviceCount", any::<u32>().prop_map(Value::from).boxed()),
+        ("status", status().boxed()),
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_a_parser(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        parse_everything(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics_a_parser(value in any_json()) {
+        parse_everything(&serde_json::to_vec(&value).unwrap());
+    }
+
+    #[test]
+    fn generated_batch_status_round_trips(value in batch_upload_details()) {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        let typed: BatchUploadDetails = pc_models::from_slice(&bytes).unwrap();
+        prop_assert_eq!(&serde_json::to_value(&typed).unwrap(), &value);
+        let again: BatchUploadDetails = serde_json::from_value(serde_json::to_value(&typed).unwrap()).unwrap();
+        prop_assert_eq!(again, typed);
+    }
+
+    #[test]
+    fn generated_batch_pages_round_trip(items in prop::collection::vec(device_batch(), 0..4), token in prop::option::of("[A-Za-z0-9=]{0,12}")) {
+        let mut page = json!({"totalCount": items.len(), "items": items, "attributes": {"objectType": "Collection"}});
+        if let Some(token) = token {
+            page["continuationToken"] = json!(token);
+        }
+        let typed: Collection<DeviceBatch> = serde_json::from_value(page.clone()).unwrap();
+        prop_assert_eq!(serde_json::to_value(&typed).unwrap(), page);
+    }
+}
