@@ -158,7 +158,10 @@ fn ci(args: &[String]) -> Result {
             "--features",
             feature,
         ]);
-        step(&format!("cargo check -p {package} --features {feature} alone"), check)?;
+        step(
+            &format!("cargo check -p {package} --features {feature} alone"),
+            check,
+        )?;
     }
 
     eprintln!("==> dependency-graph invariants");
@@ -190,7 +193,9 @@ fn snapshots(args: &[String]) -> Result {
     );
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--all-features"]);
-    tests.env("INSTA_UPDATE", "new").env("INSTA_FORCE_PASS", "1");
+    tests
+        .env("INSTA_UPDATE", "new")
+        .env("INSTA_FORCE_PASS", "1");
     step("tests (recording new snapshots)", tests)?;
 
     let mut pending = Vec::new();
