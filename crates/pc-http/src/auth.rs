@@ -1,0 +1,558 @@
+//! Where bearer tokens come from: a static token, the client-credentials grant, the
+//! refresh-token grant, or anything implementing [`TokenProvider`] /
+//! [`AsyncTokenProvider`].
+//!
+//! The grants are sans-IO at heart ([`ClientCredentials::token_request`],
+//! [`parse_token_response`]); they send through the pipeline's own transport, so token
+//! requests obey the same timeout and retry rules as API calls.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Method, Uri};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::endpoint::{PARTNER_CENTER_RESOURCE, check_uri};
+use crate::error::TokenEndpointError;
+use crate::{AsyncTokenContext, Cloud, Error, Response, Secret, TokenContext};
+
+/// A source of bearer tokens for a blocking pipeline.
+///
+/// Closures `Fn() -> Result<Secret, Error>` implement it (tokens from a vault, a test
+/// double, ...).
+pub trait TokenProvider: Send + Sync {
+    /// A token for the next attempt (from a cache when still fresh).
+    fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error>;
+
+    /// The API refused `rejected` with a `401`: forget it, so the next
+    /// [`token`](Self::token) fetches a new one.
+    fn invalidate(&self, _rejected: &Secret) {}
+
+    /// Whether a new token can be fetched after a `401` (client credentials, refresh
+    /// token). When true the pipeline retries a `401` once with a new token.
+    fn can_refresh(&self) -> bool {
+        false
+    }
+}
+
+impl<F> TokenProvider for F
+where
+    F: Fn() -> Result<Secret, Error> + Send + Sync,
+{
+    fn token(&self, _ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+        self()
+    }
+}
+
+/// A source of bearer tokens for an async pipeline. Closures returning a `Send` future
+/// implement it.
+#[async_trait]
+pub trait AsyncTokenProvider: Send + Sync {
+    /// A token for the next attempt (from a cache when still fresh).
+    async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error>;
+
+    /// The API refused `rejected` with a `401`; see [`TokenProvider::invalidate`].
+    fn invalidate(&self, _rejected: &Secret) {}
+
+    /// Whether a new token can be fetched after a `401`.
+    fn can_refresh(&self) -> bool {
+        false
+    }
+}
+
+#[async_trait]
+impl<F, Fut> AsyncTokenProvider for F
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Secret, Error>> + Send,
+{
+    async fn token(&self, _ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+        self().await
+    }
+}
+
+/// A bearer token used as it is (`PARTNER_CENTER_ACCESS_TOKEN`). Never refreshed.
+#[derive(Debug, Clone)]
+pub struct StaticToken(Secret);
+
+impl StaticToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<Secret>) -> Self {
+        Self(token.into())
+    }
+}
+
+impl TokenProvider for StaticToken {
+    fn token(&self, _ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+#[async_trait]
+impl AsyncTokenProvider for StaticToken {
+    async fn token(&self, _ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A token endpoint's successful answer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenResponse {
+    /// The bearer token.
+    pub access_token: Secret,
+    /// Its lifetime, when given (`expires_in`, a string or a number).
+    pub expires_in: Option<Duration>,
+    /// A new refresh token, when the endpoint rolled it.
+    pub refresh_token: Option<Secret>,
+    /// `token_type`, normally `Bearer`.
+    pub token_type: Option<String>,
+}
+
+/// Reads a token endpoint's successful answer.
+pub fn parse_token_response(response: &Response) -> Result<TokenResponse, Error> {
+    let value: serde_json::Value = response.json()?;
+    let field = |key: &str| match value.get(key) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let access_token = field("access_token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::malformed(response, "the token answer has no access_token"))?;
+    let expires_in = match field("expires_in") {
+        None => None,
+        Some(text) => Some(Duration::from_secs(text.trim().parse::<u64>().map_err(
+            |_| {
+                Error::malformed(
+                    response,
+                    format!("expires_in {text:?} is not a number of seconds"),
+                )
+            },
+        )?)),
+    };
+    Ok(TokenResponse {
+        access_token: Secret::new(access_token),
+        expires_in,
+        refresh_token: field("refresh_token")
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
+        token_type: field("token_type"),
+    })
+}
+
+/// Turns a token endpoint's error answer (`{"error": "invalid_grant",
+/// "error_description": "..."}`) into [`Error::TokenEndpoint`]; other errors pass through.
+pub fn token_endpoint_error(error: Error) -> Error {
+    let Error::Api(api) = error else {
+        return error;
+    };
+    let body = api.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&api.body);
+    let value = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
+    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    Error::TokenEndpoint(Box::new(TokenEndpointError {
+        status: Some(api.status),
+        error: text("error"),
+        description: text("error_description"),
+        trace_id: text("trace_id"),
+        correlation_id: text("correlation_id"),
+        diagnostics: api.diagnostics,
+    }))
+}
+
+/// How long before expiry a cached token is replaced.
+fn refresh_margin(lifetime: Duration) -> Duration {
+    (lifetime / 2).min(Duration::from_secs(300))
+}
+
+/// The lifetime assumed when the endpoint does not say.
+const ASSUMED_LIFETIME: Duration = Duration::from_secs(300);
+
+#[derive(Default)]
+struct TokenCache {
+    slot: Mutex<Option<(Secret, Instant)>>,
+}
+
+impl TokenCache {
+    fn lock(&self) -> MutexGuard<'_, Option<(Secret, Instant)>> {
+        match self.slot.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn fresh(&self, now: Instant) -> Option<Secret> {
+        match &*self.lock() {
+            Some((token, refresh_at)) if now < *refresh_at => Some(token.clone()),
+            _ => None,
+        }
+    }
+
+    fn store(&self, token: Secret, lifetime: Option<Duration>, fetched_at: Instant) {
+        let lifetime = lifetime.unwrap_or(ASSUMED_LIFETIME);
+        let refresh_at = fetched_at + lifetime.saturating_sub(refresh_margin(lifetime));
+        *self.lock() = Some((token, refresh_at));
+    }
+
+    fn forget(&self, rejected: &Secret) {
+        let mut slot = self.lock();
+        if slot.as_ref().is_some_and(|(t, _)| t == rejected) {
+            *slot = None;
+        }
+    }
+}
+
+/// Characters escaped in a form value or a path segment.
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, FORM)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+/// `{authority}/{tenant}/oauth2/token`, checked like every URL.
+fn token_url(authority: &str, tenant: &str) -> Result<Uri, Error> {
+    if tenant.trim().is_empty() {
+        return Err(Error::config("the tenant id is empty"));
+    }
+    let url = format!(
+        "{}/{}/oauth2/token",
+        authority.trim().trim_end_matches('/'),
+        utf8_percent_encode(tenant.trim(), FORM)
+    );
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| Error::config(format!("the authority {authority:?} is not a URL: {e}")))?;
+    check_uri(&uri).map_err(Error::Config)?;
+    Ok(uri)
+}
+
+fn form_request(uri: &Uri, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, Error> {
+    http::Request::builder()
+        .method(Method::POST)
+        .uri(uri.clone())
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        )
+        .body(body)
+        .map_err(|e| Error::config(format!("token request: {e}")))
+}
+
+/// A token grant: the request to send, and what to do with the answer.
+trait Grant: Send + Sync {
+    fn request(&self) -> Result<http::Request<Vec<u8>>, Error>;
+    fn accept(&self, _answer: &TokenResponse) {}
+    fn cache(&self) -> &TokenCache;
+}
+
+fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+    let started = ctx.now();
+    if let Some(token) = grant.cache().fresh(started) {
+        return Ok(token);
+    }
+    let response = ctx.send(grant.request()?).map_err(token_endpoint_error)?;
+    finish_fetch(grant, &response, started)
+}
+
+async fn fetch_async(grant: &dyn Grant, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+    let started = ctx.now();
+    if let Some(token) = grant.cache().fresh(started) {
+        return Ok(token);
+    }
+    let response = ctx
+        .send(grant.request()?)
+        .await
+        .map_err(token_endpoint_error)?;
+    finish_fetch(grant, &response, started)
+}
+
+fn finish_fetch(grant: &dyn Grant, response: &Response, started: Instant) -> Result<Secret, Error> {
+    let answer = parse_token_response(response)?;
+    grant.accept(&answer);
+    grant
+        .cache()
+        .store(answer.access_token.clone(), answer.expires_in, started);
+    tracing::debug!(
+        expires_in_s = answer.expires_in.map(|d| d.as_secs()),
+        "fetched a new access token"
+    );
+    Ok(answer.access_token)
+}
+
+/// App-only tokens: the client-credentials grant against
+/// `{authority}/{tenant}/oauth2/token`, cached until shortly before expiry and fetched
+/// anew once when the API answers `401`.
+///
+/// ```
+/// use pc_http::{ClientCredentials, Cloud, Secret};
+///
+/// let creds = ClientCredentials::new(Cloud::Global.authority(), "contoso.onmicrosoft.com", "app-id", Secret::new("s3cret"))?;
+/// let request = creds.token_request()?;
+/// assert_eq!(request.uri(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/token");
+/// assert!(!format!("{creds:?}").contains("s3cret"));
+/// # Ok::<(), pc_http::Error>(())
+/// ```
+pub struct ClientCredentials {
+    uri: Uri,
+    client_id: String,
+    client_secret: Secret,
+    resource: String,
+    cache: TokenCache,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("token_url", &self.uri.to_string())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredentials {
+    /// Credentials for `tenant` at `authority` (`https://login.microsoftonline.com`;
+    /// plain http only to a loopback host).
+    pub fn new(
+        authority: &str,
+        tenant: &str,
+        client_id: impl Into<String>,
+        client_secret: Secret,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            uri: token_url(authority, tenant)?,
+            client_id: client_id.into(),
+            client_secret,
+            resource: PARTNER_CENTER_RESOURCE.to_owned(),
+            cache: TokenCache::default(),
+        })
+    }
+
+    /// Credentials at a cloud's authority.
+    pub fn for_cloud(
+        cloud: Cloud,
+        tenant: &str,
+        client_id: impl Into<String>,
+        client_secret: Secret,
+    ) -> Result<Self, Error> {
+        Self::new(cloud.authority(), tenant, client_id, client_secret)
+    }
+
+    /// Asks for tokens for another resource (default `https://api.partnercenter.microsoft.com`).
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = resource.into();
+        self
+    }
+
+    /// The token request (pure): a form `POST` to the token URL.
+    pub fn token_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = form_body(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose()),
+            ("resource", &self.resource),
+        ]);
+        form_request(&self.uri, body)
+    }
+}
+
+impl Grant for ClientCredentials {
+    fn request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        self.token_request()
+    }
+
+    fn cache(&self) -> &TokenCache {
+        &self.cache
+    }
+}
+
+impl TokenProvider for ClientCredentials {
+    fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+        fetch_blocking(self, ctx)
+    }
+
+    fn invalidate(&self, rejected: &Secret) {
+        self.cache.forget(rejected);
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
+    }
+}
+
+#[async_trait]
+impl AsyncTokenProvider for ClientCredentials {
+    async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+        fetch_async(self, ctx).await
+    }
+
+    fn invalidate(&self, rejected: &Secret) {
+        self.cache.forget(rejected);
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
+    }
+}
+
+/// A callback told about each new refresh token the endpoint hands out.
+pub type RefreshTokenCallback = Arc<dyn Fn(&Secret) + Send + Sync>;
+
+/// App+user tokens: the refresh-token grant (`grant_type=refresh_token`).
+///
+/// When the endpoint answers with a new refresh token it replaces the old one in
+/// memory; [`refresh_token`](Self::refresh_token) reads it and
+/// [`on_new_refresh_token`](Self::on_new_refresh_token) is told, so a caller can persist it.
+pub struct RefreshTokenGrant {
+    uri: Uri,
+    client_id: String,
+    client_secret: Option<Secret>,
+    resource: String,
+    refresh_token: Mutex<Secret>,
+    on_new: Option<RefreshTokenCallback>,
+    cache: TokenCache,
+}
+
+impl fmt::Debug for RefreshTokenGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshTokenGrant")
+            .field("token_url", &self.uri.to_string())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("refresh_token", &Secret::default())
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefreshTokenGrant {
+    /// A refresh-token grant for `tenant` at `authority`; `client_secret` for a
+    /// confidential app.
+    pub fn new(
+        authority: &str,
+        tenant: &str,
+        client_id: impl Into<String>,
+        client_secret: Option<Secret>,
+        refresh_token: Secret,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            uri: token_url(authority, tenant)?,
+            client_id: client_id.into(),
+            client_secret,
+            resource: PARTNER_CENTER_RESOURCE.to_owned(),
+            refresh_token: Mutex::new(refresh_token),
+            on_new: None,
+            cache: TokenCache::default(),
+        })
+    }
+
+    /// Asks for tokens for another resource.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = resource.into();
+        self
+    }
+
+    /// Calls `callback` with each new refresh token (to write it back to a token file).
+    pub fn on_new_refresh_token(
+        mut self,
+        callback: impl Fn(&Secret) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_new = Some(Arc::new(callback));
+        self
+    }
+
+    /// The current refresh token (the latest one the endpoint handed out).
+    pub fn refresh_token(&self) -> Secret {
+        match self.refresh_token.lock() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The token request (pure): a form `POST` with the current refresh token.
+    pub fn token_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let refresh = self.refresh_token();
+        let mut pairs = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+            ("refresh_token", refresh.expose()),
+            ("resource", self.resource.as_str()),
+        ];
+        if let Some(secret) = &self.client_secret {
+            pairs.push(("client_secret", secret.expose()));
+        }
+        form_request(&self.uri, form_body(&pairs))
+    }
+}
+
+impl Grant for RefreshTokenGrant {
+    fn request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        self.token_request()
+    }
+
+    fn accept(&self, answer: &TokenResponse) {
+        let Some(new) = &answer.refresh_token else {
+            return;
+        };
+        {
+            let mut slot = match self.refresh_token.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if *slot == *new {
+                return;
+            }
+            *slot = new.clone();
+        }
+        if let Some(callback) = &self.on_new {
+            callback(new);
+        }
+    }
+
+    fn cache(&self) -> &TokenCache {
+        &self.cache
+    }
+}
+
+impl TokenProvider for RefreshTokenGrant {
+    fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+        fetch_blocking(self, ctx)
+    }
+
+    fn invalidate(&self, rejected: &Secret) {
+        self.cache.forget(rejected);
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
+    }
+}
+
+#[async_trait]
+impl AsyncTokenProvider for RefreshTokenGrant {
+    async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+        fetch_async(self, ctx).await
+    }
+
+    fn invalidate(&self, rejected: &Secret) {
+        self.cache.forget(rejected);
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,66 @@
+//! The bundled transports. Both follow the same rules: statuses are data, one timeout
+//! from connect to last byte, a capped body, the shared rustls trust, plain http only
+//! to loopback hosts, no redirects followed, proxies per [`crate::proxy`].
+
+#[cfg(feature = "reqwest")]
+pub(crate) mod reqwest;
+#[cfg(feature = "ureq")]
+pub(crate) mod ureq;
+
+use std::error::Error as StdError;
+use std::io;
+
+use crate::{TransportError, TransportErrorKind};
+
+/// Whether a rustls error hides somewhere in an error's source chain.
+#[allow(dead_code)]
+pub(crate) fn has_tls_cause(error: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<io::Error>()
+            && io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The kind of an I/O error; `reading_body` tells a cut-short body from a reset.
+#[allow(dead_code)]
+pub(crate) fn io_kind(error: &io::Error, reading_body: bool) -> TransportErrorKind {
+    use io::ErrorKind::*;
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return TransportErrorKind::Tls;
+    }
+    match error.kind() {
+        TimedOut | WouldBlock => TransportErrorKind::Timeout,
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe if reading_body => {
+            TransportErrorKind::Truncated
+        }
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe => {
+            TransportErrorKind::Reset
+        }
+        ConnectionRefused | NotFound | AddrNotAvailable | HostUnreachable | NetworkUnreachable
+        | NetworkDown => TransportErrorKind::Connect,
+        _ => TransportErrorKind::Other,
+    }
+}
+
+/// The refusal of a body over the cap.
+#[allow(dead_code)]
+pub(crate) fn too_large(limit: u64) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::TooLarge,
+        format!("the response body exceeds the limit of {limit} bytes"),
+    )
+}

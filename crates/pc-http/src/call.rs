@@ -1,0 +1,316 @@
+//! One logical call as a state machine: build each attempt, judge each outcome.
+//!
+//! Both pipelines drive it; the blocking and async loops differ only in how they send,
+//! sleep and fetch tokens.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+
+use crate::endpoint::check_uri;
+use crate::error::{DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
+use crate::headers::{
+    MS_CONTRACT_VERSION, MS_CORRELATION_ID, MS_CV, MS_REQUEST_ID, MS_SERVER_ID, X_LOCALE,
+};
+use crate::retry::{Decision, Outcome, parse_retry_after};
+use crate::runtime::{Clock, Jitter};
+use crate::{AttemptTimeout, BaseUrl, Error, Response, RetryPolicy, Secret, TransportError};
+use crate::{TransportErrorKind, new_request_id};
+
+/// What a pipeline shares with every call it makes.
+#[derive(Clone)]
+pub(crate) struct Core {
+    pub(crate) base_url: BaseUrl,
+    pub(crate) locale: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) correlation_id: HeaderValue,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) jitter: Arc<dyn Jitter>,
+}
+
+/// The next move of a loop (short-lived, so its size does not matter).
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Step {
+    /// The call is over.
+    Done(Result<Response, Error>),
+    /// Sleep, then attempt again.
+    Retry(Duration),
+    /// Invalidate the token that was refused, then attempt again at once.
+    Refresh,
+}
+
+pub(crate) struct Call {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    diagnostics: Diagnostics,
+    start: Instant,
+    retries: u32,
+    refreshed: bool,
+}
+
+fn header_text(headers: &HeaderMap, name: &http::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+impl Call {
+    /// A call to the API: the URI is resolved against the base URL and every
+    /// Partner Center header is added unless the caller set it.
+    pub(crate) fn api(core: &Core, request: http::Request<Vec<u8>>) -> Result<Self, Error> {
+        let (parts, body) = request.into_parts();
+        let uri = core.base_url.join(&parts.uri.to_string())?;
+        let mut headers = parts.headers;
+        headers.remove(AUTHORIZATION);
+        if !headers.contains_key(MS_REQUEST_ID) {
+            let id = HeaderValue::from_str(&new_request_id())
+                .map_err(|e| Error::config(format!("request id: {e}")))?;
+            headers.insert(MS_REQUEST_ID, id);
+        }
+        if !headers.contains_key(MS_CORRELATION_ID) {
+            headers.insert(MS_CORRELATION_ID, core.correlation_id.clone());
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        }
+        if !headers.contains_key(X_LOCALE) {
+            headers.insert(X_LOCALE, core.locale.clone());
+        }
+        if !headers.contains_key(MS_CONTRACT_VERSION) {
+            headers.insert(MS_CONTRACT_VERSION, HeaderValue::from_static("v1"));
+        }
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, core.user_agent.clone());
+        }
+        if !body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        Ok(Self::new(core, parts.method, uri, headers, body))
+    }
+
+    /// A call to a token endpoint: an absolute URI, no Partner Center headers.
+    pub(crate) fn token_endpoint(
+        core: &Core,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<Self, Error> {
+        let (parts, body) = request.into_parts();
+        check_uri(&parts.uri).map_err(Error::Config)?;
+        let mut headers = parts.headers;
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        }
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, core.user_agent.clone());
+        }
+        Ok(Self::new(core, parts.method, parts.uri, headers, body))
+    }
+
+    fn new(core: &Core, method: Method, uri: Uri, headers: HeaderMap, body: Vec<u8>) -> Self {
+        let diagnostics = Diagnostics {
+            method: method.clone(),
+            host: uri.host().unwrap_or_default().to_owned(),
+            path: uri.path().to_owned(),
+            request_id: header_text(&headers, &MS_REQUEST_ID),
+            correlation_id: header_text(&headers, &MS_CORRELATION_ID),
+            cv: None,
+            server_id: None,
+            attempts: 0,
+        };
+        Self {
+            method,
+            uri,
+            headers,
+            body,
+            diagnostics,
+            start: core.clock.instant(),
+            retries: 0,
+            refreshed: false,
+        }
+    }
+
+    /// The span that wraps every attempt of this call; it never holds a secret.
+    pub(crate) fn span(&self) -> tracing::Span {
+        let d = &self.diagnostics;
+        tracing::info_span!(
+            "pc_http_call",
+            method = %d.method,
+            host = %d.host,
+            path = %d.path,
+            request_id = d.request_id.as_deref().unwrap_or(""),
+            correlation_id = d.correlation_id.as_deref().unwrap_or(""),
+        )
+    }
+
+    /// The request for the next attempt.
+    pub(crate) fn next_request(
+        &mut self,
+        core: &Core,
+        token: Option<&Secret>,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        self.diagnostics.attempts += 1;
+        let mut request = http::Request::new(self.body.clone());
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        if let Some(token) = token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Error::config("the access token holds characters an HTTP header cannot carry")
+                })?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        if let Some(deadline) = core.retry.deadline {
+            let left = deadline.saturating_sub(core.clock.instant().duration_since(self.start));
+            request
+                .extensions_mut()
+                .insert(AttemptTimeout(left.max(Duration::from_millis(1))));
+        }
+        Ok(request)
+    }
+
+    /// Judges the outcome of the attempt that started at `attempt_start`.
+    pub(crate) fn finish(
+        &mut self,
+        core: &Core,
+        outcome: Result<http::Response<Vec<u8>>, TransportError>,
+        attempt_start: Instant,
+        can_refresh: bool,
+    ) -> Step {
+        let now = core.clock.instant();
+        let attempt_ms = now.duration_since(attempt_start).as_millis() as u64;
+        let elapsed = now.duration_since(self.start);
+        let attempt = self.diagnostics.attempts;
+        match outcome {
+            Ok(response) => {
+                let (parts, body) = response.into_parts();
+                self.note_response_ids(&parts.headers);
+                let status = parts.status;
+                if status.is_success() {
+                    tracing::debug!(
+                        method = %self.method, path = %self.diagnostics.path, attempt,
+                        status = status.as_u16(), elapsed_ms = attempt_ms, "attempt succeeded"
+                    );
+                    return Step::Done(Ok(Response {
+                        status,
+                        headers: parts.headers,
+                        body,
+                        diagnostics: self.diagnostics.clone(),
+                    }));
+                }
+                if status == http::StatusCode::UNAUTHORIZED && can_refresh && !self.refreshed {
+                    self.refreshed = true;
+                    tracing::info!(
+                        method = %self.method, path = %self.diagnostics.path, attempt,
+                        status = status.as_u16(), elapsed_ms = attempt_ms, delay_ms = 0u64,
+                        "token refused; fetching a new one and trying once more"
+                    );
+                    return Step::Refresh;
+                }
+                let retry_after = parts
+                    .headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, core.clock.now()));
+                let outcome = Outcome::Status {
+                    status,
+                    retry_after,
+                };
+                match self.decide(core, &outcome, elapsed) {
+                    Decision::Retry(delay) => {
+                        tracing::info!(
+                            method = %self.method, path = %self.diagnostics.path, attempt,
+                            status = status.as_u16(), elapsed_ms = attempt_ms,
+                            delay_ms = delay.as_millis() as u64, "attempt failed; retrying"
+                        );
+                        Step::Retry(delay)
+                    }
+                    Decision::GiveUp(reason) => {
+                        tracing::debug!(
+                            method = %self.method, path = %self.diagnostics.path, attempt,
+                            status = status.as_u16(), elapsed_ms = attempt_ms,
+                            reason = ?reason, "attempt failed; giving up"
+                        );
+                        let error = crate::error_body::api_error(
+                            status,
+                            parts.headers,
+                            body,
+                            retry_after,
+                            self.diagnostics.clone(),
+                        );
+                        Step::Done(Err(Error::Api(Box::new(error))))
+                    }
+                }
+            }
+            Err(error) => {
+                let kind = error.kind();
+                let decision = self.decide(core, &Outcome::Transport(kind), elapsed);
+                if let Decision::Retry(delay) = decision {
+                    tracing::info!(
+                        method = %self.method, path = %self.diagnostics.path, attempt,
+                        error = %kind, elapsed_ms = attempt_ms,
+                        delay_ms = delay.as_millis() as u64, "attempt failed; retrying"
+                    );
+                    return Step::Retry(delay);
+                }
+                tracing::debug!(
+                    method = %self.method, path = %self.diagnostics.path, attempt,
+                    error = %kind, elapsed_ms = attempt_ms, reason = ?decision,
+                    "attempt failed; giving up"
+                );
+                Step::Done(Err(self.transport_error(error)))
+            }
+        }
+    }
+
+    fn decide(&mut self, core: &Core, outcome: &Outcome, elapsed: Duration) -> Decision {
+        let random = if outcome.is_retryable() {
+            core.jitter.next_unit()
+        } else {
+            0.0
+        };
+        let decision = core.retry.decide(outcome, self.retries, elapsed, random);
+        if matches!(decision, Decision::Retry(_)) {
+            self.retries += 1;
+        }
+        decision
+    }
+
+    fn note_response_ids(&mut self, headers: &HeaderMap) {
+        let d = &mut self.diagnostics;
+        if let Some(v) = header_text(headers, &MS_REQUEST_ID) {
+            d.request_id = Some(v);
+        }
+        if let Some(v) = header_text(headers, &MS_CORRELATION_ID) {
+            d.correlation_id = Some(v);
+        }
+        d.cv = header_text(headers, &MS_CV).or(d.cv.take());
+        d.server_id = header_text(headers, &MS_SERVER_ID).or(d.server_id.take());
+    }
+
+    fn transport_error(&self, error: TransportError) -> Error {
+        let decode = |kind| {
+            Error::Decode(Box::new(DecodeError {
+                kind,
+                message: error.message().to_owned(),
+                status: None,
+                diagnostics: self.diagnostics.clone(),
+            }))
+        };
+        match error.kind() {
+            TransportErrorKind::TooLarge => decode(DecodeErrorKind::TooLarge),
+            TransportErrorKind::Truncated => decode(DecodeErrorKind::Truncated),
+            TransportErrorKind::InvalidRequest => Error::Config(error.message().to_owned()),
+            _ => Error::Transport(Box::new(TransportFailure {
+                error,
+                diagnostics: self.diagnostics.clone(),
+            })),
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Where requests go: the clouds, base URLs, and the plain-http-only-to-loopback rule.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use http::Uri;
+
+use crate::Error;
+
+/// The resource every Partner Center token is issued for.
+pub const PARTNER_CENTER_RESOURCE: &str = "https://api.partnercenter.microsoft.com";
+
+/// A Partner Center cloud: picks the API base URL and the token authority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Cloud {
+    /// The global cloud (the default).
+    #[default]
+    Global,
+    /// Microsoft Cloud Germany.
+    Germany,
+    /// US Government.
+    UsGov,
+    /// China, operated by 21Vianet.
+    China,
+}
+
+impl Cloud {
+    /// Every cloud, in the order of the spec's table.
+    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::Germany, Cloud::UsGov, Cloud::China];
+
+    /// The API base URL (`https://api.partnercenter.microsoft.com`).
+    pub fn api_base(self) -> &'static str {
+        match self {
+            Cloud::Global | Cloud::Germany | Cloud::UsGov => {
+                "https://api.partnercenter.microsoft.com"
+            }
+            Cloud::China => "https://partner.partnercenterapi.microsoftonline.cn",
+        }
+    }
+
+    /// The token authority (`https://login.microsoftonline.com`).
+    pub fn authority(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://login.microsoftonline.com",
+            Cloud::Germany => "https://login.microsoftonline.de",
+            Cloud::UsGov => "https://login.microsoftonline.us",
+            Cloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    /// The API base as a [`BaseUrl`].
+    pub fn base_url(self) -> BaseUrl {
+        BaseUrl::from_static(self.api_base())
+    }
+
+    /// The name used on the command line (`global`, `germany`, `usgov`, `china`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::Germany => "germany",
+            Cloud::UsGov => "usgov",
+            Cloud::China => "china",
+        }
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cloud {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Cloud::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "unknown cloud {s:?}: expected one of global, germany, usgov, china"
+                ))
+            })
+    }
+}
+
+/// A validated base URL: `https://host[:port][/prefix]`, or `http://` to a loopback host.
+///
+/// Request paths (`/v1/customers/...`) are appended to it, prefix included.
+///
+/// ```
+/// use pc_http::BaseUrl;
+///
+/// let base: BaseUrl = "http://127.0.0.1:8080/pc".parse()?;
+/// assert_eq!(base.join("/v1/customers")?.to_string(), "http://127.0.0.1:8080/pc/v1/customers");
+/// assert!("http://api.partnercenter.microsoft.com".parse::<BaseUrl>().is_err());
+/// # Ok::<(), pc_http::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl {
+    scheme: String,
+    authority: String,
+    prefix: String,
+}
+
+impl BaseUrl {
+    /// Parses and checks a base URL; an error is [`Error::Config`].
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let uri: Uri = url
+            .trim()
+            .parse()
+            .map_err(|e| Error::config(format!("{url:?} is not a URL: {e}")))?;
+        check_uri(&uri).map_err(Error::Config)?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| Error::config(format!("{url:?} has no host")))?;
+        if authority.as_str().contains('@') {
+            return Err(Error::config(format!(
+                "the URL for host {} must not carry user credentials",
+                authority.host()
+            )));
+        }
+        if uri.query().is_some() {
+            return Err(Error::config(format!(
+                "{url:?} must not have a query string"
+            )));
+        }
+        let prefix = uri.path().trim_end_matches('/').to_owned();
+        Ok(Self {
+            scheme: uri.scheme_str().unwrap_or("https").to_ascii_lowercase(),
+            authority: authority.as_str().to_ascii_lowercase(),
+            prefix,
+        })
+    }
+
+    fn from_static(url: &'static str) -> Self {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+        Self {
+            scheme: scheme.to_owned(),
+            authority: rest.to_owned(),
+            prefix: String::new(),
+        }
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// `host[:port]`.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The path prefix without a trailing slash (often empty).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Resolves a request URI against this base.
+    ///
+    /// A path (`/v1/...`, query allowed) is appended to the prefix. An absolute URI is
+    /// accepted only when it has this base's scheme and host, so credentials never go
+    /// to another host.
+    pub fn join(&self, target: &str) -> Result<Uri, Error> {
+        let uri: Uri = target
+            .parse()
+            .map_err(|e| Error::config(format!("{target:?} is not a valid request path: {e}")))?;
+        if uri.scheme().is_some() {
+            let same = uri
+                .scheme_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&self.scheme))
+                && uri
+                    .authority()
+                    .is_some_and(|a| a.as_str().eq_ignore_ascii_case(&self.authority));
+            if !same {
+                return Err(Error::config(format!(
+                    "the request for {}{} is not on the configured base URL {self}",
+                    uri.host().unwrap_or_default(),
+                    uri.path()
+                )));
+            }
+            return Ok(uri);
+        }
+        let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        if !pq.starts_with('/') {
+            return Err(Error::config(format!(
+                "the request path {target:?} must start with '/'"
+            )));
+        }
+        format!("{}://{}{}{}", self.scheme, self.authority, self.prefix, pq)
+            .parse()
+            .map_err(|e| Error::config(format!("{target:?} is not a valid request path: {e}")))
+    }
+}
+
+impl Default for BaseUrl {
+    fn default() -> Self {
+        Cloud::Global.base_url()
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority, self.prefix)
+    }
+}
+
+impl FromStr for BaseUrl {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::parse(s)
+    }
+}
+
+/// Whether `host` is a loopback host: `localhost`, `127.0.0.0/8` or `::1`
+/// (with or without brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks the transport rule for one absolute URI: `https`, or `http` to a loopback host.
+///
+/// Returns a message for people on failure. Both backends call it before sending.
+pub fn check_uri(uri: &Uri) -> Result<(), String> {
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("the URL {uri} has no host"))?;
+    match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback_host(host) => Ok(()),
+        Some("http") => Err(format!(
+            "plain http is only allowed to loopback hosts (localhost, 127.0.0.0/8, [::1]); use https://{host}"
+        )),
+        Some(other) => Err(format!(
+            "the URL scheme {other:?} is not supported: use https"
+        )),
+        None => Err(format!("the URL for {host} has no scheme: use https://")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "::1",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "example.invalid",
+            "10.0.0.1",
+            "128.0.0.1",
+            "[::2]",
+            "localhost.example",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert!(BaseUrl::parse("https://api.partnercenter.microsoft.com").is_ok());
+        assert!(BaseUrl::parse("http://localhost:3000").is_ok());
+        assert!(BaseUrl::parse("http://[::1]:3000/x/").is_ok());
+        for bad in [
+            "http://api.partnercenter.microsoft.com",
+            "ftp://localhost",
+            "api.partnercenter.microsoft.com",
+            "https://user:pw@host.invalid",
+            "https://host.invalid/?a=b",
+            "not a url",
+        ] {
+            let err = BaseUrl::parse(bad).unwrap_err();
+            assert!(err.is_config(), "{bad}: {err}");
+            assert!(!err.to_string().contains("pw@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn join_appends_to_prefix_and_guards_hosts() {
+        let base = BaseUrl::parse("https://h.invalid/prefix/").unwrap();
+        assert_eq!(
+            base.join("/v1/a%20b?x=1").unwrap().to_string(),
+            "https://h.invalid/prefix/v1/a%20b?x=1"
+        );
+        assert_eq!(
+            base.join("https://h.invalid/other").unwrap().to_string(),
+            "https://h.invalid/other"
+        );
+        assert!(base.join("https://evil.invalid/v1").is_err());
+        assert!(base.join("v1/relative").is_err());
+        let global = BaseUrl::default();
+        assert_eq!(
+            global.join("/v1/customers").unwrap().to_string(),
+            "https://api.partnercenter.microsoft.com/v1/customers"
+        );
+    }
+
+    #[test]
+    fn clouds_parse_by_name() {
+        for c in Cloud::ALL {
+            assert_eq!(c.name().parse::<Cloud>().unwrap(), c);
+            assert!(c.authority().starts_with("https://login."));
+        }
+        assert_eq!("USGov".parse::<Cloud>().unwrap(), Cloud::UsGov);
+        assert!("mars".parse::<Cloud>().is_err());
+    }
+}

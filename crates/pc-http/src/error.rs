@@ -1,0 +1,466 @@
+//! The one error type of this crate, and the transport error the backends produce.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+
+/// What went wrong while moving bytes, as a transport reports it.
+///
+/// The pipeline decides from the kind whether to retry (see [`crate::retry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, unreachable, name not resolved). Retried.
+    Connect,
+    /// The attempt ran out of time between connecting and the last byte. Retried.
+    Timeout,
+    /// The TLS handshake failed (for example an untrusted certificate). Not retried.
+    Tls,
+    /// The connection was reset or closed before a whole response arrived. Retried.
+    Reset,
+    /// The body ended before its `Content-Length` (or chunked framing) said it would. Retried.
+    Truncated,
+    /// The body is larger than the configured cap. Not retried.
+    TooLarge,
+    /// The request cannot be sent as it is (for example plain `http://` to a remote
+    /// host); nothing was sent. Not retried.
+    InvalidRequest,
+    /// Anything else. Not retried.
+    Other,
+}
+
+impl TransportErrorKind {
+    /// Whether the retry rules allow another attempt after this kind of failure.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::Connect | Self::Timeout | Self::Reset | Self::Truncated
+        )
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Connect => "the connection failed",
+            Self::Timeout => "the request timed out",
+            Self::Tls => "the TLS handshake failed",
+            Self::Reset => "the connection was reset",
+            Self::Truncated => "the response body was cut short",
+            Self::TooLarge => "the response body is too large",
+            Self::InvalidRequest => "the request was refused before sending",
+            Self::Other => "the transport failed",
+        }
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// A failure reported by an [`HttpTransport`](crate::HttpTransport) or
+/// [`AsyncHttpTransport`](crate::AsyncHttpTransport): no usable response arrived.
+///
+/// HTTP statuses are not transport errors: a `503` is a response.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind` with a message for people.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error.
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The message for people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.kind, self.message)
+        }
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// What Microsoft support needs to find a call, plus what the pipeline knows about it.
+///
+/// The ids are the ones the response echoed, or the ones sent when it echoed none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Diagnostics {
+    /// The request method.
+    pub method: Method,
+    /// The request host (`api.partnercenter.microsoft.com`, `login.microsoftonline.com`, ...).
+    pub host: String,
+    /// The request path, without the query.
+    pub path: String,
+    /// `MS-RequestId`: one per logical call, the same on every retry.
+    pub request_id: Option<String>,
+    /// `MS-CorrelationId`: ties together the calls of one user action.
+    pub correlation_id: Option<String>,
+    /// `MS-CV`, the service's correlation vector.
+    pub cv: Option<String>,
+    /// `MS-ServerId`, the server that answered.
+    pub server_id: Option<String>,
+    /// How many attempts the call took (retries and the token-refresh attempt included).
+    pub attempts: u32,
+}
+
+impl Diagnostics {
+    /// `(MS-CorrelationId …, MS-RequestId …)`, the tail of every error message.
+    fn ids(&self) -> String {
+        let mut out = String::new();
+        if self.attempts > 1 {
+            out.push_str(&format!("after {} attempts; ", self.attempts));
+        }
+        out.push_str(&format!(
+            "MS-CorrelationId {}, MS-RequestId {}",
+            self.correlation_id.as_deref().unwrap_or("none"),
+            self.request_id.as_deref().unwrap_or("none"),
+        ));
+        out
+    }
+}
+
+/// The service answered with a status that is not a success, and retrying did not help
+/// (or was not allowed).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status of the last attempt.
+    pub status: StatusCode,
+    /// The service's error code (`600`; kept as text whether it came as a number or a string).
+    pub code: Option<String>,
+    /// The service's description, or the throttling message of a `429`.
+    pub description: Option<String>,
+    /// The `Retry-After` the last response asked for, if any (uncapped, as sent).
+    pub retry_after: Option<Duration>,
+    /// The response headers of the last attempt.
+    pub headers: http::HeaderMap,
+    /// The raw response body of the last attempt.
+    pub body: Vec<u8>,
+    /// Ids and call facts.
+    pub diagnostics: Diagnostics,
+}
+
+/// Why a response body could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The body is not the JSON that was expected.
+    Malformed,
+    /// The body ended before the whole response arrived.
+    Truncated,
+    /// The body is larger than the configured cap.
+    TooLarge,
+}
+
+impl fmt::Display for DecodeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "the body is malformed",
+            Self::Truncated => "the body was cut short",
+            Self::TooLarge => "the body is too large",
+        })
+    }
+}
+
+/// A response arrived but its body could not be used.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// What was wrong with the body.
+    pub kind: DecodeErrorKind,
+    /// Details for people.
+    pub message: String,
+    /// The HTTP status, when the status line arrived.
+    pub status: Option<StatusCode>,
+    /// Ids and call facts.
+    pub diagnostics: Diagnostics,
+}
+
+/// A failure to reach the service: no usable response after the retries allowed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TransportFailure {
+    /// The last transport error.
+    pub error: TransportError,
+    /// Ids and call facts.
+    pub diagnostics: Diagnostics,
+}
+
+/// The token endpoint refused to issue a token (`invalid_grant`, `invalid_client`, ...).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenEndpointError {
+    /// The HTTP status of the answer.
+    pub status: Option<StatusCode>,
+    /// The OAuth error code (`invalid_grant`).
+    pub error: Option<String>,
+    /// The endpoint's `error_description`.
+    pub description: Option<String>,
+    /// The endpoint's `trace_id`, for Azure AD support.
+    pub trace_id: Option<String>,
+    /// The endpoint's `correlation_id`, for Azure AD support.
+    pub correlation_id: Option<String>,
+    /// Ids and call facts of the token request.
+    pub diagnostics: Diagnostics,
+}
+
+/// Everything that can go wrong on the way to Partner Center and back.
+///
+/// `Display` is one sentence a person can act on; it names the HTTP status, the
+/// service's code and description, `MS-CorrelationId` and `MS-RequestId` where they
+/// exist, and never a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service could not be reached or stopped answering (connect, timeout, TLS, reset).
+    #[error("{}", display_transport(.0))]
+    Transport(Box<TransportFailure>),
+    /// The service answered with an error status.
+    #[error("{}", display_api(.0))]
+    Api(Box<ApiError>),
+    /// A response arrived but could not be read (malformed, truncated, too large).
+    #[error("{}", display_decode(.0))]
+    Decode(Box<DecodeError>),
+    /// The configuration is unusable (a bad URL, plain http to a remote host, a bad CA
+    /// file, ...). Nothing was sent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The token endpoint refused to issue a token.
+    #[error("{}", display_token(.0))]
+    TokenEndpoint(Box<TokenEndpointError>),
+}
+
+/// The broad class of an [`Error`], for mapping to exit codes and the like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Transport`].
+    Transport,
+    /// [`Error::Api`].
+    Api,
+    /// [`Error::Decode`].
+    Decode,
+    /// [`Error::Config`].
+    Config,
+    /// [`Error::TokenEndpoint`].
+    TokenEndpoint,
+}
+
+impl Error {
+    /// A configuration error with a message for people.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::Config(message.into())
+    }
+
+    /// A malformed-body error for a response, for parsers built on this crate.
+    pub fn malformed(response: &crate::Response, message: impl Into<String>) -> Self {
+        Self::Decode(Box::new(DecodeError {
+            kind: DecodeErrorKind::Malformed,
+            message: message.into(),
+            status: Some(response.status),
+            diagnostics: response.diagnostics.clone(),
+        }))
+    }
+
+    /// The broad class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Transport(_) => ErrorKind::Transport,
+            Self::Api(_) => ErrorKind::Api,
+            Self::Decode(_) => ErrorKind::Decode,
+            Self::Config(_) => ErrorKind::Config,
+            Self::TokenEndpoint(_) => ErrorKind::TokenEndpoint,
+        }
+    }
+
+    /// Whether the service could not be reached or its answer could not be read
+    /// (transport or decode errors: the CLI's exit code 5).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Self::Transport(_) | Self::Decode(_))
+    }
+
+    /// Whether the service or the token endpoint answered with an error
+    /// (the CLI's exit code 4).
+    pub fn is_service(&self) -> bool {
+        matches!(self, Self::Api(_) | Self::TokenEndpoint(_))
+    }
+
+    /// Whether the configuration was unusable and nothing was sent (the CLI's exit code 2).
+    pub fn is_config(&self) -> bool {
+        matches!(self, Self::Config(_))
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api(e) => Some(e.status),
+            Self::Decode(e) => e.status,
+            Self::TokenEndpoint(e) => e.status,
+            Self::Transport(_) | Self::Config(_) => None,
+        }
+    }
+
+    /// The service's error code, for an API error that carried one.
+    pub fn service_code(&self) -> Option<&str> {
+        match self {
+            Self::Api(e) => e.code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The call's ids and facts, when a call was made.
+    pub fn diagnostics(&self) -> Option<&Diagnostics> {
+        match self {
+            Self::Transport(e) => Some(&e.diagnostics),
+            Self::Api(e) => Some(&e.diagnostics),
+            Self::Decode(e) => Some(&e.diagnostics),
+            Self::TokenEndpoint(e) => Some(&e.diagnostics),
+            Self::Config(_) => None,
+        }
+    }
+
+    /// The transport error kind, for transport errors.
+    pub fn transport_kind(&self) -> Option<TransportErrorKind> {
+        match self {
+            Self::Transport(e) => Some(e.error.kind()),
+            _ => None,
+        }
+    }
+}
+
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+fn display_transport(e: &TransportFailure) -> String {
+    let d = &e.diagnostics;
+    format!(
+        "{} {} on {} did not complete: {} ({})",
+        d.method,
+        d.path,
+        d.host,
+        e.error,
+        d.ids()
+    )
+}
+
+fn display_api(e: &ApiError) -> String {
+    let d = &e.diagnostics;
+    let mut out = format!(
+        "Partner Center answered {} {} with HTTP {}",
+        d.method,
+        d.path,
+        status_text(e.status)
+    );
+    match (&e.code, &e.description) {
+        (Some(code), Some(desc)) => out.push_str(&format!(": error {code}: {desc}")),
+        (Some(code), None) => out.push_str(&format!(": error {code}")),
+        (None, Some(desc)) => out.push_str(&format!(": {desc}")),
+        (None, None) => out.push_str(&body_hint(&e.body)),
+    }
+    if let Some(after) = e.retry_after {
+        out.push_str(&format!("; it asked to retry after {}s", after.as_secs()));
+    }
+    out.push_str(&format!(" ({})", d.ids()));
+    out
+}
+
+/// A short, printable view of a body that carried no recognisable error.
+fn body_hint(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.is_empty() {
+        return " and an empty body".to_owned();
+    }
+    let mut snippet: String = text.chars().take(MAX).collect();
+    if text.chars().count() > MAX {
+        snippet.push('…');
+    }
+    format!(": {snippet}")
+}
+
+fn display_decode(e: &DecodeError) -> String {
+    let d = &e.diagnostics;
+    let status = e
+        .status
+        .map(|s| format!("HTTP {}; ", status_text(s)))
+        .unwrap_or_default();
+    format!(
+        "the response to {} {} could not be read: {}: {} ({status}{})",
+        d.method,
+        d.path,
+        e.kind,
+        e.message,
+        d.ids()
+    )
+}
+
+fn display_token(e: &TokenEndpointError) -> String {
+    let d = &e.diagnostics;
+    let mut out = format!("the token endpoint {} refused to issue a token", d.host);
+    if let Some(status) = e.status {
+        out.push_str(&format!(" (HTTP {})", status_text(status)));
+    }
+    match (&e.error, &e.description) {
+        (Some(code), Some(desc)) => out.push_str(&format!(": {code}: {desc}")),
+        (Some(code), None) => out.push_str(&format!(": {code}")),
+        (None, Some(desc)) => out.push_str(&format!(": {desc}")),
+        (None, None) => {}
+    }
+    let mut ids = Vec::new();
+    if let Some(t) = &e.trace_id {
+        ids.push(format!("trace id {t}"));
+    }
+    if let Some(c) = &e.correlation_id {
+        ids.push(format!("correlation id {c}"));
+    }
+    if !ids.is_empty() {
+        out.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    out
+}

@@ -1,0 +1,297 @@
+//! Proxy selection shared by both backends: `HTTPS_PROXY`/`ALL_PROXY` and `NO_PROXY`,
+//! with loopback hosts always direct.
+//!
+//! Only `https://` requests can go through a proxy: plain `http://` is allowed only to
+//! loopback hosts, which are always reached directly, so `HTTP_PROXY` never applies.
+//! The proxy itself is spoken to in plain HTTP (`CONNECT`), optionally with
+//! `user:password@` (basic authentication).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use http::Uri;
+
+use crate::endpoint::is_loopback_host;
+use crate::{Error, Secret};
+
+/// Which proxy the backends use.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum ProxyOptions {
+    /// Read `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY` (first set wins) and
+    /// `no_proxy`/`NO_PROXY` once, when the transport is built. The default.
+    #[default]
+    FromEnvironment,
+    /// Always connect directly.
+    Direct,
+    /// Use this proxy URL (`http://[user:password@]host:port`) except for the hosts in
+    /// `no_proxy` (the `NO_PROXY` syntax).
+    Url {
+        /// The proxy URL; a secret because it may carry a password.
+        url: Secret,
+        /// A comma list of hosts, domain suffixes, IPs, CIDR ranges, or `*`.
+        no_proxy: String,
+    },
+}
+
+impl fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FromEnvironment => f.write_str("FromEnvironment"),
+            Self::Direct => f.write_str("Direct"),
+            Self::Url { url, no_proxy } => f
+                .debug_struct("Url")
+                .field("url", &redact_url(url.expose()))
+                .field("no_proxy", no_proxy)
+                .finish(),
+        }
+    }
+}
+
+/// The proxy URL with any `user:password@` replaced by `[redacted]@`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}[redacted]@{}", &url[..s + 3], &url[at + 1..]),
+        (None, Some(at)) => format!("[redacted]@{}", &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// The proxy decision made once per transport.
+#[derive(Clone, Default)]
+pub(crate) struct ProxyPlan {
+    /// The proxy URL, normalised to `http://...`.
+    pub(crate) url: Option<Secret>,
+    no_proxy: NoProxy,
+}
+
+impl fmt::Debug for ProxyPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxyPlan")
+            .field("url", &self.url.as_ref().map(|u| redact_url(u.expose())))
+            .finish_non_exhaustive()
+    }
+}
+
+fn env(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .filter_map(|n| std::env::var(n).ok())
+        .map(|v| v.trim().to_owned())
+        .find(|v| !v.is_empty())
+}
+
+impl ProxyPlan {
+    pub(crate) fn new(options: &ProxyOptions) -> Result<Self, Error> {
+        let (url, no_proxy) = match options {
+            ProxyOptions::Direct => return Ok(Self::default()),
+            ProxyOptions::FromEnvironment => (
+                env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]).map(Secret::new),
+                env(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
+            ),
+            ProxyOptions::Url { url, no_proxy } => (Some(url.clone()), no_proxy.clone()),
+        };
+        let url = match url {
+            None => None,
+            Some(url) => Some(normalise_proxy_url(&url)?),
+        };
+        Ok(Self {
+            url,
+            no_proxy: NoProxy::parse(&no_proxy),
+        })
+    }
+
+    /// The proxy for `uri`, or `None` to connect directly.
+    pub(crate) fn proxy_for(&self, uri: &Uri) -> Option<&Secret> {
+        let url = self.url.as_ref()?;
+        let host = uri.host()?;
+        if is_loopback_host(host)
+            || uri.scheme_str() != Some("https")
+            || self.no_proxy.matches(host)
+        {
+            return None;
+        }
+        Some(url)
+    }
+}
+
+fn normalise_proxy_url(url: &Secret) -> Result<Secret, Error> {
+    let text = url.expose();
+    let full = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("http://{text}")
+    };
+    let parsed: Uri = full
+        .parse()
+        .map_err(|_| Error::config(format!("the proxy URL {} is not a URL", redact_url(text))))?;
+    if parsed.scheme_str().map(str::to_ascii_lowercase).as_deref() != Some("http") {
+        return Err(Error::config(format!(
+            "the proxy URL {} must start with http:// (only HTTP proxies are supported)",
+            redact_url(text)
+        )));
+    }
+    if parsed.host().is_none_or(str::is_empty) {
+        return Err(Error::config(format!(
+            "the proxy URL {} has no host",
+            redact_url(text)
+        )));
+    }
+    Ok(Secret::new(full))
+}
+
+/// A parsed `NO_PROXY` list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoProxy {
+    all: bool,
+    entries: Vec<NoProxyEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NoProxyEntry {
+    Domain(String),
+    Ip(IpAddr),
+    Cidr(IpAddr, u8),
+}
+
+impl NoProxy {
+    /// Parses a comma list of hosts, domain suffixes (`example.com` or `.example.com`
+    /// match the domain and its subdomains), IPs, CIDR ranges, or `*` (everything).
+    pub fn parse(list: &str) -> Self {
+        let mut out = Self::default();
+        for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if raw == "*" {
+                out.all = true;
+                continue;
+            }
+            if let Some((ip, bits)) = raw.split_once('/')
+                && let (Ok(ip), Ok(bits)) = (ip.parse::<IpAddr>(), bits.parse::<u8>())
+            {
+                out.entries.push(NoProxyEntry::Cidr(ip, bits));
+                continue;
+            }
+            let bare = raw.trim_start_matches('[').trim_end_matches(']');
+            if let Ok(ip) = bare.parse::<IpAddr>() {
+                out.entries.push(NoProxyEntry::Ip(ip));
+                continue;
+            }
+            // `host:port`: the port is ignored.
+            let host = raw.rsplit_once(':').map_or(raw, |(h, _)| h);
+            let host = host.trim_start_matches("*.").trim_start_matches('.');
+            out.entries
+                .push(NoProxyEntry::Domain(host.to_ascii_lowercase()));
+        }
+        out
+    }
+
+    /// Whether `host` (a name or an IP, brackets allowed) goes direct.
+    pub fn matches(&self, host: &str) -> bool {
+        if self.all {
+            return true;
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let ip = host.parse::<IpAddr>().ok();
+        self.entries.iter().any(|entry| match (entry, ip) {
+            (NoProxyEntry::Domain(d), _) => {
+                host == *d
+                    || (host.len() > d.len()
+                        && host.ends_with(d.as_str())
+                        && host[..host.len() - d.len()].ends_with('.'))
+            }
+            (NoProxyEntry::Ip(a), Some(b)) => *a == b,
+            (NoProxyEntry::Cidr(net, bits), Some(ip)) => in_cidr(ip, *net, *bits),
+            _ => false,
+        })
+    }
+}
+
+fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let bits = u32::from(bits.min(32));
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let bits = u32::from(bits.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_proxy_matching() {
+        let np = NoProxy::parse(
+            " example.com, .corp.invalid,10.0.0.0/8, 192.168.1.5 ,[::2], host.invalid:8080 ",
+        );
+        for host in [
+            "example.com",
+            "api.example.com",
+            "a.corp.invalid",
+            "corp.invalid",
+            "10.1.2.3",
+            "192.168.1.5",
+            "[::2]",
+            "host.invalid",
+        ] {
+            assert!(np.matches(host), "{host}");
+        }
+        for host in [
+            "notexample.com",
+            "example.com.evil.invalid",
+            "11.0.0.1",
+            "192.168.1.6",
+            "::3",
+        ] {
+            assert!(!np.matches(host), "{host}");
+        }
+        assert!(NoProxy::parse("*").matches("anything.invalid"));
+        assert!(!NoProxy::parse("").matches("anything.invalid"));
+        assert!(NoProxy::parse("0.0.0.0/0").matches("8.8.8.8"));
+    }
+
+    #[test]
+    fn plan_keeps_loopback_and_http_direct() {
+        let plan = ProxyPlan::new(&ProxyOptions::Url {
+            url: Secret::new("proxy.invalid:3128"),
+            no_proxy: "skip.invalid".into(),
+        })
+        .unwrap();
+        let via = |u: &str| {
+            plan.proxy_for(&u.parse().unwrap())
+                .map(|s| s.expose().to_owned())
+        };
+        assert_eq!(
+            via("https://api.invalid/v1").as_deref(),
+            Some("http://proxy.invalid:3128")
+        );
+        assert_eq!(via("https://skip.invalid/v1"), None);
+        assert_eq!(via("https://localhost/v1"), None);
+        assert_eq!(via("https://127.0.0.1/v1"), None);
+        assert_eq!(via("http://127.0.0.1/v1"), None);
+    }
+
+    #[test]
+    fn bad_proxy_urls_are_config_errors_without_the_password() {
+        let err = ProxyPlan::new(&ProxyOptions::Url {
+            url: Secret::new("socks5://user:pa55@proxy.invalid:1080"),
+            no_proxy: String::new(),
+        })
+        .unwrap_err();
+        assert!(err.is_config());
+        assert!(!err.to_string().contains("pa55"), "{err}");
+        let opts = ProxyOptions::Url {
+            url: Secret::new("http://user:pa55@proxy.invalid:3128"),
+            no_proxy: String::new(),
+        };
+        assert!(!format!("{opts:?}").contains("pa55"));
+    }
+}

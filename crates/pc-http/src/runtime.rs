@@ -1,0 +1,189 @@
+//! What the pipeline needs from the world besides a transport: a clock, a way to
+//! sleep, and randomness for jitter. Injected, so tests never really sleep.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+
+/// A source of time: wall-clock time for HTTP dates, monotonic time for durations.
+pub trait Clock: Send + Sync {
+    /// The wall-clock time (compared with `Retry-After` dates).
+    fn now(&self) -> SystemTime;
+    /// The monotonic time (elapsed times, deadlines, token lifetimes).
+    fn instant(&self) -> Instant;
+}
+
+/// The operating system's clocks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A blocking sleep. Closures `Fn(Duration)` implement it.
+pub trait Sleep: Send + Sync {
+    /// Blocks the current thread for `duration`.
+    fn sleep(&self, duration: Duration);
+}
+
+impl<F: Fn(Duration) + Send + Sync> Sleep for F {
+    fn sleep(&self, duration: Duration) {
+        self(duration);
+    }
+}
+
+/// `std::thread::sleep`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadSleep;
+
+impl Sleep for ThreadSleep {
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// An async sleep.
+#[async_trait]
+pub trait AsyncSleep: Send + Sync {
+    /// Completes after `duration`.
+    async fn sleep(&self, duration: Duration);
+}
+
+/// An async sleep that works under any executor: a short-lived helper thread wakes
+/// the task. Retries are rare, so the thread costs nothing that matters, and no
+/// particular runtime is required.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadTimer;
+
+#[async_trait]
+impl AsyncSleep for ThreadTimer {
+    async fn sleep(&self, duration: Duration) {
+        TimerFuture::new(duration).await;
+    }
+}
+
+#[derive(Default)]
+struct TimerState {
+    done: bool,
+    waker: Option<Waker>,
+}
+
+struct TimerFuture {
+    duration: Duration,
+    state: Arc<Mutex<TimerState>>,
+    started: bool,
+}
+
+impl TimerFuture {
+    fn new(duration: Duration) -> Self {
+        Self {
+            duration,
+            state: Arc::default(),
+            started: false,
+        }
+    }
+}
+
+impl Future for TimerFuture {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.duration.is_zero() {
+            return Poll::Ready(());
+        }
+        {
+            let mut state = match self.state.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if state.done {
+                return Poll::Ready(());
+            }
+            state.waker = Some(cx.waker().clone());
+        }
+        if !self.started {
+            self.started = true;
+            let state = Arc::clone(&self.state);
+            let duration = self.duration;
+            let spawned = std::thread::Builder::new()
+                .name("pc-http-timer".into())
+                .spawn(move || {
+                    std::thread::sleep(duration);
+                    let mut state = match state.lock() {
+                        Ok(s) => s,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
+                    state.done = true;
+                    if let Some(w) = state.waker.take() {
+                        w.wake();
+                    }
+                });
+            if spawned.is_err() {
+                // No thread to wait with: do not wait rather than hang forever.
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// Randomness for retry jitter: a number in `[0, 1)`. Closures `Fn() -> f64` implement it.
+pub trait Jitter: Send + Sync {
+    /// A uniformly distributed number in `[0, 1)`.
+    fn next_unit(&self) -> f64;
+}
+
+impl<F: Fn() -> f64 + Send + Sync> Jitter for F {
+    fn next_unit(&self) -> f64 {
+        self()
+    }
+}
+
+/// Jitter from the operating system's random source (the one behind random UUIDs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsJitter;
+
+impl Jitter for OsJitter {
+    fn next_unit(&self) -> f64 {
+        // The first six bytes of a v4 UUID are random: 48 bits, ample for a delay.
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        let mut n: u64 = 0;
+        for b in &bytes[..6] {
+            n = (n << 8) | u64::from(*b);
+        }
+        n as f64 / (1u64 << 48) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_jitter_stays_in_range() {
+        for _ in 0..1000 {
+            let x = OsJitter.next_unit();
+            assert!((0.0..1.0).contains(&x));
+        }
+    }
+
+    #[test]
+    fn thread_timer_completes_under_a_plain_executor() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(ThreadTimer.sleep(Duration::from_millis(1)));
+        rt.block_on(ThreadTimer.sleep(Duration::ZERO));
+    }
+}
