@@ -398,10 +398,10 @@ fn display_api(e: &ApiError) -> String {
         (None, Some(desc)) => out.push_str(&format!(": {desc}")),
         (None, None) => out.push_str(&body_hint(&e.body)),
     }
-    if let Some(after) = e.retry_after {
-        out.push_str(&format!("; it asked to retry after {}s", after.as_secs()));
+    match e.retry_after {
+        Some(after) => out.push_str(&format!(" (Retry-After {}s; {})", after.as_secs(), d.ids())),
+        None => out.push_str(&format!(" ({})", d.ids())),
     }
-    out.push_str(&format!(" ({})", d.ids()));
     out
 }
 
