@@ -2,7 +2,8 @@
 //! headers, request ids, token refresh, token providers, error messages, and secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod capture;
+mod support;
+use support::capture;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
