@@ -151,8 +151,7 @@ pub fn token_endpoint_error(error: Error) -> Error {
     let Error::Api(api) = error else {
         return error;
     };
-    let body = api.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&api.body);
-    let value = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
+    let value = pc_models::from_slice::<serde_json::Value>(&api.body).unwrap_or_default();
     let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
     Error::TokenEndpoint(Box::new(TokenEndpointError {
         status: Some(api.status),

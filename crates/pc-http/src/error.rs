@@ -167,6 +167,10 @@ pub struct ApiError {
     pub code: Option<String>,
     /// The service's description, or the throttling message of a `429`.
     pub description: Option<String>,
+    /// The service error body, when it had that shape.
+    pub service_error: Option<pc_models::ServiceError>,
+    /// The throttling body of a `429`, when it had that shape.
+    pub throttle: Option<pc_models::ThrottleError>,
     /// The `Retry-After` the last response asked for, if any (uncapped, as sent).
     pub retry_after: Option<Duration>,
     /// The response headers of the last attempt.

@@ -7,7 +7,8 @@ use http::{HeaderMap, StatusCode};
 use crate::error::{ApiError, Diagnostics};
 
 /// Builds the error for a final non-success response, reading whichever error shape
-/// the body has. A body in neither shape is kept raw; nothing here fails.
+/// the body has (the service error, or the throttling body of a `429`). A body in
+/// neither shape is kept raw; nothing here fails.
 pub(crate) fn api_error(
     status: StatusCode,
     headers: HeaderMap,
@@ -15,11 +16,26 @@ pub(crate) fn api_error(
     retry_after: Option<Duration>,
     diagnostics: Diagnostics,
 ) -> ApiError {
-    let (code, description) = read_error_body(&body);
+    let service_error = pc_models::from_slice::<pc_models::ServiceError>(&body)
+        .ok()
+        .filter(|e| e.code.is_some() || e.description.is_some());
+    let throttle = pc_models::from_slice::<pc_models::ThrottleError>(&body)
+        .ok()
+        .filter(|e| e.message.is_some());
+    let code = service_error
+        .as_ref()
+        .and_then(|e| e.code.as_ref())
+        .map(ToString::to_string);
+    let description = service_error
+        .as_ref()
+        .and_then(|e| e.description.clone())
+        .or_else(|| throttle.as_ref().and_then(|t| t.message.clone()));
     ApiError {
         status,
         code,
         description,
+        service_error,
+        throttle,
         retry_after,
         headers,
         body,
@@ -27,24 +43,7 @@ pub(crate) fn api_error(
     }
 }
 
-fn read_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
-        return (None, None);
-    };
-    let text = |key: &str| match map.get(key) {
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    let code = text("code");
-    let description = text("description").or_else(|| text("message"));
-    (code, description)
-}
-
 /// Parses a JSON body, accepting a leading byte-order mark.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    serde_json::from_slice(body).map_err(|e| e.to_string())
+    pc_models::from_slice(body).map_err(|e| e.to_string())
 }

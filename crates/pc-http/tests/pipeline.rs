@@ -955,3 +955,43 @@ fn secrets_never_leak() {
         }
     }
 }
+
+#[test]
+fn error_bodies_are_read_into_the_pc_models_types() {
+    let run = check(|t| {
+        t.push_response(
+            400,
+            &[],
+            b"\xEF\xBB\xBF{\"code\":\"600\",\"description\":\"Invalid\",\"data\":[\"x\"],\"source\":\"PartnerFD\"}".to_vec(),
+        );
+    });
+    let Error::Api(api) = run.result.unwrap_err() else {
+        panic!("not an API error")
+    };
+    let service = api.service_error.unwrap();
+    assert_eq!(service.source.as_deref(), Some("PartnerFD"));
+    assert_eq!(api.code.as_deref(), Some("600"));
+    assert!(api.throttle.is_none());
+
+    let opts = ClientOptions {
+        retry: RetryPolicy {
+            max_retries: 0,
+            ..Default::default()
+        },
+        ..options()
+    };
+    let run = check_with(opts, |t| {
+        t.push_response(
+            429,
+            &[("Retry-After", "11")],
+            r#"{"statusCode":429,"message":"Rate limit is exceeded."}"#,
+        );
+    });
+    let Error::Api(api) = run.result.unwrap_err() else {
+        panic!("not an API error")
+    };
+    assert_eq!(api.throttle.unwrap().status_code, Some(429));
+    assert_eq!(api.description.as_deref(), Some("Rate limit is exceeded."));
+    assert_eq!(api.retry_after, Some(Duration::from_secs(11)));
+    assert!(api.service_error.is_none());
+}
