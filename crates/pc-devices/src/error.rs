@@ -1,0 +1,436 @@
+//! The one error type of this crate, and the facts each variant carries.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use pc_models::{BatchUploadDetails, CustomerId, TrackingId};
+
+use crate::csv_import::CsvError;
+
+/// Everything that can go wrong while talking device deployment to Partner Center.
+///
+/// `Display` is one sentence a person can act on. API errors name the HTTP status, the
+/// service's code and description, `MS-CorrelationId` and `MS-RequestId`; nothing here
+/// ever holds a token. [`Error::kind`] sorts the variants into the broad classes a
+/// command-line tool maps to exit codes.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport pipeline failed: an error status after the retries, no connection,
+    /// a truncated or oversized body, a bad configuration, a refused token request.
+    #[error(transparent)]
+    Http(#[from] pc_http::Error),
+    /// The service answered with an error status (seen by an operation's own response
+    /// parser, when the response did not come through a [`pc_http`] pipeline).
+    #[error("{0}")]
+    Service(Box<ServiceFailure>),
+    /// A success answer whose body could not be read as the expected resource.
+    #[error("{0}")]
+    Decode(Box<DecodeFailure>),
+    /// An upload was accepted (`202`) but the answer names no tracking id: the upload
+    /// may have happened.
+    #[error("{0}")]
+    MissingTrackingId(Box<MissingTrackingId>),
+    /// An input cannot be sent (an id that cannot be a path segment, a body that cannot
+    /// be serialized). Nothing was sent.
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidInput {
+        /// Which input, e.g. `batch id`.
+        what: &'static str,
+        /// The value refused, as given.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A listing did not end: the service repeated a continuation token, or sent more
+    /// pages than allowed.
+    #[error("{}", display_paging(.path, *.pages, .reason))]
+    PagingLoop {
+        /// The path listed.
+        path: String,
+        /// How many pages had been fetched.
+        pages: usize,
+        /// Why the listing was stopped.
+        reason: PagingStop,
+    },
+    /// The batch did not reach a terminal status before the deadline.
+    #[error("{}", display_timeout(.customer, .tracking_id, *.waited, .last.as_deref()))]
+    WaitTimeout {
+        /// The customer.
+        customer: CustomerId,
+        /// The tracking id waited for.
+        tracking_id: TrackingId,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// The last details seen, if any poll succeeded.
+        last: Option<Box<BatchUploadDetails>>,
+    },
+    /// An Autopilot CSV file was refused; every bad line is listed. Nothing was sent.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+}
+
+/// Why a listing was stopped; see [`Error::PagingLoop`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The service sent a continuation token it had sent before.
+    RepeatedToken,
+    /// The listing reached the page limit while the service still named a next page.
+    TooManyPages {
+        /// The limit.
+        max_pages: usize,
+    },
+}
+
+/// The broad class of an [`Error`], for mapping to exit codes and the like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input or configuration: nothing was sent (invalid id, bad CSV, bad URL).
+    InvalidInput,
+    /// The service or the token endpoint answered with an error.
+    Api,
+    /// The service could not be reached or stopped answering.
+    Transport,
+    /// An answer could not be used: malformed, truncated, too large, a `202` without a
+    /// tracking id, a listing that does not end.
+    Decode,
+    /// A wait passed its deadline.
+    WaitTimeout,
+}
+
+impl ErrorKind {
+    /// The `pc` command line's exit code for this class (see its contract): `2` invalid
+    /// input, `4` an error answer, `5` transport or unreadable answer, `6` wait timeout.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::InvalidInput => 2,
+            ErrorKind::Api => 4,
+            ErrorKind::Transport | ErrorKind::Decode => 5,
+            ErrorKind::WaitTimeout => 6,
+        }
+    }
+}
+
+impl Error {
+    /// The broad class of this error.
+    ///
+    /// ```
+    /// use pc_devices::{Error, ErrorKind};
+    /// let error = pc_devices::path::encode_segment("batch id", "..").unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    /// assert_eq!(error.kind().exit_code(), 2);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Http(error) => match error.kind() {
+                pc_http::ErrorKind::Config => ErrorKind::InvalidInput,
+                pc_http::ErrorKind::Api | pc_http::ErrorKind::TokenEndpoint => ErrorKind::Api,
+                pc_http::ErrorKind::Decode => ErrorKind::Decode,
+                _ => ErrorKind::Transport,
+            },
+            Error::Service(_) => ErrorKind::Api,
+            Error::Decode(_) | Error::MissingTrackingId(_) | Error::PagingLoop { .. } => {
+                ErrorKind::Decode
+            }
+            Error::InvalidInput { .. } | Error::Csv(_) => ErrorKind::InvalidInput,
+            Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
+        }
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Http(error) => error.status(),
+            Error::Service(failure) => Some(failure.status),
+            Error::Decode(failure) => Some(failure.status),
+            Error::MissingTrackingId(failure) => Some(failure.status),
+            _ => None,
+        }
+    }
+
+    /// The service's error code (e.g. `600`), for an error answer that carried one.
+    pub fn service_code(&self) -> Option<&str> {
+        match self {
+            Error::Http(error) => error.service_code(),
+            Error::Service(failure) => failure.code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The `MS-RequestId` of the failing call, when a call was made.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Http(error) => error.diagnostics()?.request_id.as_deref(),
+            Error::Service(failure) => failure.call.request_id.as_deref(),
+            Error::Decode(failure) => failure.call.request_id.as_deref(),
+            Error::MissingTrackingId(failure) => failure.call.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The `MS-CorrelationId` of the failing call, when a call was made.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            Error::Http(error) => error.diagnostics()?.correlation_id.as_deref(),
+            Error::Service(failure) => failure.call.correlation_id.as_deref(),
+            Error::Decode(failure) => failure.call.correlation_id.as_deref(),
+            Error::MissingTrackingId(failure) => failure.call.correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The last batch details a timed-out wait saw.
+    pub fn last_details(&self) -> Option<&BatchUploadDetails> {
+        match self {
+            Error::WaitTimeout { last, .. } => last.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(
+        what: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::InvalidInput {
+            what,
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What identifies one call: method, path and the ids Microsoft support asks for.
+///
+/// The ids are those the response echoed (or the pipeline sent, when the response
+/// carries [`pc_http::Diagnostics`] in its extensions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallInfo {
+    /// The request method.
+    pub method: Method,
+    /// The request path.
+    pub path: String,
+    /// `MS-RequestId`.
+    pub request_id: Option<String>,
+    /// `MS-CorrelationId`.
+    pub correlation_id: Option<String>,
+}
+
+impl CallInfo {
+    /// The call facts of `response` to a `method` request for `path`.
+    pub fn of_response(method: Method, path: String, response: &http::Response<Vec<u8>>) -> Self {
+        let header = |name: &http::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let diagnostics = response.extensions().get::<pc_http::Diagnostics>();
+        let request_id = header(&pc_http::headers::MS_REQUEST_ID)
+            .or_else(|| diagnostics.and_then(|d| d.request_id.clone()));
+        let correlation_id = header(&pc_http::headers::MS_CORRELATION_ID)
+            .or_else(|| diagnostics.and_then(|d| d.correlation_id.clone()));
+        Self {
+            method,
+            path,
+            request_id,
+            correlation_id,
+        }
+    }
+
+    fn ids(&self) -> String {
+        format!(
+            "MS-CorrelationId {}, MS-RequestId {}",
+            self.correlation_id.as_deref().unwrap_or("none"),
+            self.request_id.as_deref().unwrap_or("none"),
+        )
+    }
+}
+
+/// An error answer read by an operation's response parser; see [`Error::Service`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServiceFailure {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The service's error code, as text (it arrives as a number or a string).
+    pub code: Option<String>,
+    /// The service's description, or the throttling message of a `429`.
+    pub description: Option<String>,
+    /// The `Retry-After` the answer asked for, in seconds, when it gave one.
+    pub retry_after: Option<Duration>,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The call.
+    pub call: CallInfo,
+}
+
+impl fmt::Display for ServiceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Partner Center answered {} {} with HTTP {}",
+            self.call.method,
+            self.call.path,
+            status_text(self.status)
+        )?;
+        match (&self.code, &self.description) {
+            (Some(code), Some(description)) => write!(f, ": error {code}: {description}")?,
+            (Some(code), None) => write!(f, ": error {code}")?,
+            (None, Some(description)) => write!(f, ": {description}")?,
+            (None, None) => write!(f, "{}", body_hint(&self.body))?,
+        }
+        if let Some(after) = self.retry_after {
+            write!(f, "; it asked to retry after {}s", after.as_secs())?;
+        }
+        write!(f, " ({})", self.call.ids())
+    }
+}
+
+/// A success answer whose body could not be read; see [`Error::Decode`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeFailure {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What broke, where, and which type was expected.
+    pub source: pc_models::ParseError,
+    /// The call.
+    pub call: CallInfo,
+}
+
+impl fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the response to {} {} could not be read: {} (HTTP {}; {})",
+            self.call.method,
+            self.call.path,
+            self.source,
+            status_text(self.status),
+            self.call.ids()
+        )
+    }
+}
+
+/// An upload answer without a tracking id; see [`Error::MissingTrackingId`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MissingTrackingId {
+    /// The HTTP status (a success).
+    pub status: StatusCode,
+    /// The `Location` header, when there was one (without a tracking id in it).
+    pub location: Option<String>,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The call.
+    pub call: CallInfo,
+}
+
+impl fmt::Display for MissingTrackingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Partner Center accepted {} {} (HTTP {}) but named no tracking id: ",
+            self.call.method,
+            self.call.path,
+            status_text(self.status)
+        )?;
+        match &self.location {
+            Some(location) => write!(f, "the Location {location:?} holds none")?,
+            None => write!(f, "no Location header")?,
+        }
+        match snippet(&self.body) {
+            Some(body) => write!(f, ", and the body {body:?} names none")?,
+            None => write!(f, ", and the body is empty")?,
+        }
+        write!(
+            f,
+            ". The upload may have happened: list the customer's batches before uploading \
+             again ({})",
+            self.call.ids()
+        )
+    }
+}
+
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// A short, printable view of a body: ` and an empty body`, or `: "<first 200 chars>"`.
+fn body_hint(body: &[u8]) -> String {
+    match snippet(body) {
+        Some(text) => format!(": {text:?}"),
+        None => " and an empty body".to_owned(),
+    }
+}
+
+/// The first 200 characters of a body, control characters blanked; `None` when empty.
+fn snippet(body: &[u8]) -> Option<String> {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(pc_models::strip_bom(body));
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.is_empty() {
+        return None;
+    }
+    let mut snippet: String = text.chars().take(MAX).collect();
+    if text.chars().count() > MAX {
+        snippet.push('…');
+    }
+    Some(snippet)
+}
+
+fn display_paging(path: &str, pages: usize, reason: &PagingStop) -> String {
+    match reason {
+        PagingStop::RepeatedToken => format!(
+            "listing {path} did not end: after {pages} pages the service sent a continuation \
+             token it had sent before; stopped to avoid an endless loop"
+        ),
+        PagingStop::TooManyPages { max_pages } => format!(
+            "listing {path} did not end: the service still named a next page after {pages} \
+             pages, the limit is {max_pages}"
+        ),
+    }
+}
+
+fn display_timeout(
+    customer: &CustomerId,
+    tracking_id: &TrackingId,
+    waited: Duration,
+    last: Option<&BatchUploadDetails>,
+) -> String {
+    let status = last
+        .and_then(|details| details.status.as_ref())
+        .map_or("unknown", |status| status.as_str());
+    format!(
+        "batch {tracking_id} of customer {customer} was still {status} after waiting {}s; \
+         ask for its status again later",
+        waited.as_secs()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_stays_small() {
+        assert!(
+            std::mem::size_of::<Error>() <= 80,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+}

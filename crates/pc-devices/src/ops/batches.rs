@@ -1,0 +1,316 @@
+//! Batch status, batches and their devices, device policy updates.
+
+use http::Method;
+use pc_models::{
+    BatchId, BatchUploadDetails, Collection, CustomerId, Device, DeviceBatch,
+    DeviceBatchCreationRequest, DeviceId, DevicePolicyUpdateRequest, TrackingId,
+};
+
+use super::tracking::parse_accepted;
+use super::{
+    Operation, PagedOperation, UploadAccepted, check_status, customer_path, json_body,
+    page_request, parse_json, request,
+};
+use crate::Error;
+use crate::path::encode_segment;
+
+/// `GET /v1/customers/{customer-id}/batchJobStatus/{tracking-id}`: the status of a
+/// batch upload. `200` + [`BatchUploadDetails`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetBatchStatus {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The tracking id the upload answered with.
+    pub tracking: TrackingId,
+}
+
+impl GetBatchStatus {
+    /// The status of `tracking` for `customer`.
+    pub fn new(customer: CustomerId, tracking: TrackingId) -> Self {
+        Self { customer, tracking }
+    }
+
+    /// The request path.
+    pub fn path(&self) -> String {
+        format!(
+            "{}/batchJobStatus/{}",
+            customer_path(&self.customer),
+            self.tracking
+        )
+    }
+}
+
+impl Operation for GetBatchStatus {
+    type Output = BatchUploadDetails;
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        request(Method::GET, &self.path(), None)
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(Method::GET, self.path(), &response)
+    }
+}
+
+fn batches_path(customer: &CustomerId) -> String {
+    format!("{}/deviceBatches", customer_path(customer))
+}
+
+fn devices_path(customer: &CustomerId, batch: &BatchId) -> Result<String, Error> {
+    Ok(format!(
+        "{}/{}/devices",
+        batches_path(customer),
+        encode_segment("batch id", batch.as_str())?
+    ))
+}
+
+/// `POST /v1/customers/{customer-id}/deviceBatches`: creates a batch with its devices.
+/// `202` + the tracking id.
+#[derive(Debug, Clone)]
+pub struct CreateDeviceBatch {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The new batch: its name and devices.
+    pub request: DeviceBatchCreationRequest,
+}
+
+impl CreateDeviceBatch {
+    /// Creates the batch of `request` for `customer`.
+    pub fn new(customer: CustomerId, request: DeviceBatchCreationRequest) -> Self {
+        Self { customer, request }
+    }
+}
+
+impl Operation for CreateDeviceBatch {
+    type Output = UploadAccepted;
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = json_body("device batch creation request", &self.request)?;
+        request(Method::POST, &batches_path(&self.customer), Some(body))
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_accepted(Method::POST, batches_path(&self.customer), &response)
+    }
+}
+
+/// `POST /v1/customers/{customer-id}/deviceBatches/{batch-id}/devices`: adds devices to
+/// an existing batch (the body is a bare JSON array). `202` + the tracking id.
+#[derive(Debug, Clone)]
+pub struct AddDevices {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The existing batch.
+    pub batch: BatchId,
+    /// The devices to add.
+    pub devices: Vec<Device>,
+}
+
+impl AddDevices {
+    /// Adds `devices` to `batch` of `customer`.
+    pub fn new(customer: CustomerId, batch: BatchId, devices: Vec<Device>) -> Self {
+        Self {
+            customer,
+            batch,
+            devices,
+        }
+    }
+}
+
+impl Operation for AddDevices {
+    type Output = UploadAccepted;
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = json_body("devices", &self.devices)?;
+        request(
+            Method::POST,
+            &devices_path(&self.customer, &self.batch)?,
+            Some(body),
+        )
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        let path = devices_path(&self.customer, &self.batch)?;
+        parse_accepted(Method::POST, path, &response)
+    }
+}
+
+/// `GET /v1/customers/{customer-id}/deviceBatches`: one page of the customer's batches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListDeviceBatches {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The token of the page to fetch; `None` for the first.
+    pub continuation_token: Option<String>,
+}
+
+impl ListDeviceBatches {
+    /// The first page of `customer`'s batches.
+    pub fn new(customer: CustomerId) -> Self {
+        Self {
+            customer,
+            continuation_token: None,
+        }
+    }
+}
+
+impl Operation for ListDeviceBatches {
+    type Output = Collection<DeviceBatch>;
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        page_request(
+            &batches_path(&self.customer),
+            self.continuation_token.as_deref(),
+        )
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(Method::GET, batches_path(&self.customer), &response)
+    }
+}
+
+impl PagedOperation for ListDeviceBatches {
+    type Item = DeviceBatch;
+
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_deref()
+    }
+
+    fn with_continuation_token(&self, token: Option<String>) -> Self {
+        Self {
+            continuation_token: token,
+            ..self.clone()
+        }
+    }
+}
+
+/// `GET /v1/customers/{customer-id}/deviceBatches/{batch-id}/devices`: one page (100
+/// devices) of a batch's devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListDevices {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The batch.
+    pub batch: BatchId,
+    /// The token of the page to fetch; `None` for the first.
+    pub continuation_token: Option<String>,
+}
+
+impl ListDevices {
+    /// The first page of the devices of `batch`.
+    pub fn new(customer: CustomerId, batch: BatchId) -> Self {
+        Self {
+            customer,
+            batch,
+            continuation_token: None,
+        }
+    }
+}
+
+impl Operation for ListDevices {
+    type Output = Collection<Device>;
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        page_request(
+            &devices_path(&self.customer, &self.batch)?,
+            self.continuation_token.as_deref(),
+        )
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        let path = devices_path(&self.customer, &self.batch)?;
+        parse_json(Method::GET, path, &response)
+    }
+}
+
+impl PagedOperation for ListDevices {
+    type Item = Device;
+
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_deref()
+    }
+
+    fn with_continuation_token(&self, token: Option<String>) -> Self {
+        Self {
+            continuation_token: token,
+            ..self.clone()
+        }
+    }
+}
+
+/// `DELETE /v1/customers/{customer-id}/deviceBatches/{batch-id}/devices/{device-id}`:
+/// deletes one device from a batch. `204`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteDevice {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The batch.
+    pub batch: BatchId,
+    /// The device.
+    pub device: DeviceId,
+}
+
+impl DeleteDevice {
+    /// Deletes `device` from `batch`.
+    pub fn new(customer: CustomerId, batch: BatchId, device: DeviceId) -> Self {
+        Self {
+            customer,
+            batch,
+            device,
+        }
+    }
+
+    fn path(&self) -> Result<String, Error> {
+        Ok(format!(
+            "{}/{}",
+            devices_path(&self.customer, &self.batch)?,
+            encode_segment("device id", self.device.as_str())?
+        ))
+    }
+}
+
+impl Operation for DeleteDevice {
+    type Output = ();
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        request(Method::DELETE, &self.path()?, None)
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<(), Error> {
+        check_status(Method::DELETE, self.path()?, &response).map(drop)
+    }
+}
+
+/// `PATCH /v1/customers/{customer-id}/DevicePolicyUpdates`: applies policies to
+/// devices. `202` + the tracking id.
+#[derive(Debug, Clone)]
+pub struct UpdateDevicePolicies {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The devices, each with its `id` and the `policies` to apply.
+    pub request: DevicePolicyUpdateRequest,
+}
+
+impl UpdateDevicePolicies {
+    /// Applies the policies of `request`.
+    pub fn new(customer: CustomerId, request: DevicePolicyUpdateRequest) -> Self {
+        Self { customer, request }
+    }
+
+    fn path(&self) -> String {
+        format!("{}/DevicePolicyUpdates", customer_path(&self.customer))
+    }
+}
+
+impl Operation for UpdateDevicePolicies {
+    type Output = UploadAccepted;
+
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = json_body("device policy update request", &self.request)?;
+        request(Method::PATCH, &self.path(), Some(body))
+    }
+
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_accepted(Method::PATCH, self.path(), &response)
+    }
+}

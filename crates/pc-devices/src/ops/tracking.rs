@@ -1,0 +1,114 @@
+//! The tracking id of an accepted upload: from the `Location` header, else the body.
+
+use http::Method;
+use http::header::LOCATION;
+use pc_models::TrackingId;
+use serde::Serialize;
+
+use super::check_status;
+use crate::Error;
+use crate::error::MissingTrackingId;
+
+/// The answer to an upload (`202 Accepted`): the tracking id of the batch job.
+///
+/// Serializes as `{"trackingId": "…", "location": "…"}`, `location` being `null`
+/// when the id came from the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UploadAccepted {
+    /// The tracking id: ask for the batch's status with it.
+    pub tracking_id: TrackingId,
+    /// The `Location` header the id was read from, as sent; `None` when it came from
+    /// the body.
+    pub location: Option<String>,
+}
+
+impl UploadAccepted {
+    /// An accepted upload with `tracking_id`, read from `location` when given.
+    pub fn new(tracking_id: TrackingId, location: Option<String>) -> Self {
+        Self {
+            tracking_id,
+            location,
+        }
+    }
+}
+
+/// The tracking id in a `Location` header: its last path segment.
+///
+/// The documented header is relative and lacks `/v1`
+/// (`/customers/{cid}/batchJobStatus/{guid}`); absolute URLs, a `/v1` prefix, a query
+/// and a trailing slash are tolerated.
+///
+/// ```
+/// use pc_devices::ops::tracking_id_from_location;
+/// let id = tracking_id_from_location(
+///     "/customers/47021739-3426-40bf-9601-61b4b6d7c793/batchJobStatus/0127ed8e-ff72-4983-a3d8-e8d8bd378932",
+/// );
+/// assert_eq!(id.unwrap().to_string(), "0127ed8e-ff72-4983-a3d8-e8d8bd378932");
+/// assert!(tracking_id_from_location("/customers/x/deviceBatches").is_none());
+/// ```
+pub fn tracking_id_from_location(location: &str) -> Option<TrackingId> {
+    let location = location.trim();
+    let path = match location.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
+        None => location,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let last = path.split('/').rev().find(|segment| !segment.is_empty())?;
+    last.parse().ok()
+}
+
+/// The tracking id in the body of a `202`: a JSON string holding a bare GUID or the
+/// `Location` path, or an object with `batchTrackingId`. A body that is not JSON but
+/// plain text of either form is read too.
+///
+/// ```
+/// use pc_devices::ops::tracking_id_from_body;
+/// let guid = "0127ed8e-ff72-4983-a3d8-e8d8bd378932";
+/// assert!(tracking_id_from_body(format!("\"{guid}\"").as_bytes()).is_some());
+/// assert!(tracking_id_from_body(format!(r#"{{"batchTrackingId":"{guid}"}}"#).as_bytes()).is_some());
+/// assert!(tracking_id_from_body(b"{}").is_none());
+/// ```
+pub fn tracking_id_from_body(body: &[u8]) -> Option<TrackingId> {
+    let body = pc_models::strip_bom(body);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::String(text)) => tracking_id_from_location(&text),
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("batchTrackingId"))
+            .and_then(|(_, value)| value.as_str())
+            .and_then(|text| text.trim().parse().ok()),
+        Ok(_) => None,
+        Err(_) => std::str::from_utf8(body)
+            .ok()
+            .filter(|text| !text.trim().is_empty())
+            .and_then(tracking_id_from_location),
+    }
+}
+
+/// Reads the answer to an upload: a success with a tracking id in `Location` or the
+/// body, else [`Error::MissingTrackingId`].
+pub(super) fn parse_accepted(
+    method: Method,
+    path: String,
+    response: &http::Response<Vec<u8>>,
+) -> Result<UploadAccepted, Error> {
+    let call = check_status(method, path, response)?;
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    if let Some(tracking_id) = location.as_deref().and_then(tracking_id_from_location) {
+        return Ok(UploadAccepted::new(tracking_id, location));
+    }
+    if let Some(tracking_id) = tracking_id_from_body(response.body()) {
+        return Ok(UploadAccepted::new(tracking_id, None));
+    }
+    Err(Error::MissingTrackingId(Box::new(MissingTrackingId {
+        status: response.status(),
+        location,
+        body: response.body().clone(),
+        call,
+    })))
+}
