@@ -23,14 +23,43 @@
 //! Pick another crate for less: `pc-models` for the typed resources only (no I/O),
 //! `pc-http` for an authenticated transport without the device operations, `pc-sim`
 //! for a simulated Partner Center to test against.
+//!
+//! ```no_run
+//! # #[cfg(feature = "blocking")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use pc_devices::DevicesClient;
+//!
+//! let client = DevicesClient::builder().token("eyJ0eXAi…").build()?;
+//! let customer = "47021739-3426-40bf-9601-61b4b6d7c793".parse()?;
+//! let tracking = "0127ed8e-ff72-4983-a3d8-e8d8bd378932".parse()?;
+//! let details = client.customer(customer).batch_upload_status(tracking).get()?;
+//! for failed in details.failed_devices() {
+//!     println!("{:?}: {}", failed.device.serial_number, failed.hint());
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "blocking"))]
+//! # fn main() {}
+//! ```
 
+#[cfg(feature = "async")]
+pub mod asynchronous;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod csv_import;
 mod error;
+pub mod fluent;
+#[cfg(any(feature = "blocking", feature = "async"))]
+mod glue;
 pub mod ops;
 pub mod paging;
 pub mod path;
 pub mod wait;
 
+#[cfg(feature = "async")]
+pub use asynchronous::{AsyncDevicesClient, AsyncDevicesClientBuilder};
+#[cfg(feature = "blocking")]
+pub use blocking::{DevicesClient, DevicesClientBuilder};
 pub use csv_import::{CsvError, CsvImport, CsvWarning, parse_autopilot_csv};
 pub use error::{
     CallInfo, DecodeFailure, Error, ErrorKind, MissingTrackingId, PagingStop, ServiceFailure,

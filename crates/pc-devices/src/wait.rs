@@ -95,7 +95,7 @@ impl WaitOptions {
     }
 
     /// Tells the progress callback, if any, about a poll.
-    #[allow(dead_code)] // The clients call it.
+    #[cfg_attr(not(any(feature = "blocking", feature = "async")), allow(dead_code))]
     pub(crate) fn report(&self, details: &BatchUploadDetails, polls: u32, elapsed: Duration) {
         if let Some(callback) = &self.on_progress {
             callback(&WaitProgress {

@@ -1,0 +1,54 @@
+//! What both clients share: turning a pipeline response back into an `http` one, and
+//! the small adapters that let the builders hold shared trait objects.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use pc_http::runtime::Clock;
+
+use crate::ops::Operation;
+
+/// A pipeline response as an `http::Response`, its [`pc_http::Diagnostics`] in the
+/// extensions so that parsers name the ids that were sent.
+pub(crate) fn into_http(response: pc_http::Response) -> http::Response<Vec<u8>> {
+    let pc_http::Response {
+        status,
+        headers,
+        body,
+        diagnostics,
+        ..
+    } = response;
+    let mut out = http::Response::new(body);
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    out.extensions_mut().insert(diagnostics);
+    out
+}
+
+/// The path a listing fetches, for its error messages.
+pub(crate) fn listing_path(op: &impl Operation) -> String {
+    op.to_request()
+        .map(|request| request.uri().path().to_owned())
+        .unwrap_or_default()
+}
+
+/// A shared clock as a clock.
+#[derive(Clone)]
+pub(crate) struct SharedClock(pub(crate) Arc<dyn Clock>);
+
+impl Clock for SharedClock {
+    fn now(&self) -> SystemTime {
+        self.0.now()
+    }
+
+    fn instant(&self) -> Instant {
+        self.0.instant()
+    }
+}
+
+/// A missing token, said the way pc-http says configuration errors.
+pub(crate) fn no_token() -> crate::Error {
+    crate::Error::Http(pc_http::Error::config(
+        "no access token: give the builder a token or a token provider",
+    ))
+}

@@ -1,0 +1,348 @@
+//! The blocking client against pc-http's scripted transport: paging, the poller,
+//! errors, and the .NET-style path to every operation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(feature = "blocking")]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pc_devices::{DevicesClient, Error, ErrorKind, PagingStop, WaitOptions};
+use pc_http::testing::{FakeClock, ScriptedTransport};
+use pc_models::{
+    ConfigurationPolicy, Device, DeviceBatchCreationRequest, DeviceId, DevicePolicyUpdateRequest,
+    PolicyId, UploadStatus,
+};
+use support::*;
+
+fn client(transport: &ScriptedTransport, clock: &FakeClock) -> DevicesClient {
+    DevicesClient::builder()
+        .base_url("https://api.partnercenter.microsoft.com")
+        .token("t0ken")
+        .correlation_id("c0rrelation")
+        .transport(transport.clone())
+        .clock(clock.clone())
+        .sleep(clock.clone())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn listing_follows_every_page() {
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(200, &device_page(0, 100, Some("p2")))
+        .push_json(200, &device_page(100, 100, Some("p3")))
+        .push_json(200, &device_page(200, 17, None));
+    let client = client(&transport, &FakeClock::new());
+    let devices = client.all_devices(customer(), &batch("Lab A")).unwrap();
+    assert_eq!(devices.len(), 217);
+    assert_eq!(devices[216].serial_number.as_deref(), Some("SN-216"));
+    let tokens: Vec<String> = transport
+        .requests()
+        .iter()
+        .map(|request| header(request, "ms-continuationtoken"))
+        .collect();
+    assert_eq!(tokens, ["-", "p2", "p3"]);
+    assert!(calls(&transport).iter().all(|call| call
+        == "GET /v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches/Lab%20A/devices"));
+}
+
+#[test]
+fn a_repeated_token_ends_the_listing_with_an_error_after_its_items() {
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(200, &device_page(0, 2, Some("p2")))
+        .push_json(200, &device_page(2, 2, Some("p2")))
+        .push_json(200, &device_page(4, 2, Some("p2")));
+    let client = client(&transport, &FakeClock::new());
+    let results: Vec<_> = client.devices(customer(), &batch("b")).collect();
+    assert_eq!(results.len(), 5);
+    assert!(results[..4].iter().all(Result::is_ok));
+    let Err(error) = &results[4] else {
+        panic!("{results:?}")
+    };
+    assert!(matches!(
+        error,
+        Error::PagingLoop {
+            reason: PagingStop::RepeatedToken,
+            pages: 2,
+            ..
+        }
+    ));
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert_eq!(transport.request_count(), 2);
+}
+
+#[test]
+fn a_listing_that_never_ends_is_stopped_by_the_page_bound() {
+    let transport = ScriptedTransport::new();
+    for page in 0..10 {
+        transport.push_json(200, &device_page(page, 1, Some(&format!("t{page}"))));
+    }
+    let client = client(&transport, &FakeClock::new()).with_max_pages(3);
+    let error = client.all_device_batches(customer()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "listing /v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches did not end: \
+         the service still named a next page after 3 pages, the limit is 3"
+    );
+    assert_eq!(transport.request_count(), 3);
+}
+
+#[test]
+fn the_poller_waits_until_the_batch_is_terminal() {
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(200, &batch_status("queued", &["queued", "queued"]))
+        .push_json(
+            200,
+            &batch_status("processing", &["finished", "processing"]),
+        )
+        .push_json(
+            200,
+            &batch_status(
+                "finished_with_errors",
+                &["finished", "finished_with_errors"],
+            ),
+        );
+    let clock = FakeClock::new();
+    let client = client(&transport, &clock);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let options = WaitOptions::default().with_progress(move |progress| {
+        log.lock().unwrap().push(format!(
+            "{} {}/{} failed {} poll {} at {}s",
+            progress.status.map_or("-", UploadStatus::as_str),
+            progress.counts.done(),
+            progress.counts.total,
+            progress.counts.failed,
+            progress.polls,
+            progress.elapsed.as_secs(),
+        ));
+    });
+    let details = client
+        .customer(customer())
+        .batch_upload_status(tracking())
+        .wait(&options)
+        .unwrap();
+    assert_eq!(details.status, Some(UploadStatus::FinishedWithErrors));
+    assert_eq!(details.failed_devices().count(), 1);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "queued 0/2 failed 0 poll 1 at 0s",
+            "processing 1/2 failed 0 poll 2 at 5s",
+            "finished_with_errors 2/2 failed 1 poll 3 at 10s",
+        ]
+    );
+    assert_eq!(clock.sleeps(), [Duration::from_secs(5); 2]);
+    let requests = transport.requests();
+    let ids: std::collections::HashSet<String> = requests
+        .iter()
+        .map(|request| header(request, "ms-requestid"))
+        .collect();
+    assert_eq!(ids.len(), 3, "each poll is a new logical call");
+    assert!(
+        requests
+            .iter()
+            .all(|request| header(request, "ms-correlationid") == "c0rrelation")
+    );
+}
+
+#[test]
+fn the_poller_gives_up_at_the_deadline_with_the_last_details() {
+    let transport = ScriptedTransport::new();
+    for _ in 0..10 {
+        transport.push_json(200, &batch_status("processing", &["processing"]));
+    }
+    let clock = FakeClock::new();
+    let client = client(&transport, &clock);
+    let options = WaitOptions {
+        interval: Duration::from_secs(5),
+        deadline: Duration::from_secs(12),
+        ..Default::default()
+    };
+    let error = client
+        .wait_for_completion(customer(), tracking(), &options)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::WaitTimeout);
+    assert_eq!(error.kind().exit_code(), 6);
+    assert_eq!(
+        error.last_details().and_then(|d| d.status.clone()),
+        Some(UploadStatus::Processing)
+    );
+    assert_eq!(
+        error.to_string(),
+        "batch 0127ed8e-ff72-4983-a3d8-e8d8bd378932 of customer 47021739-3426-40bf-9601-61b4b6d7c793 \
+         was still processing after waiting 12s; ask for its status again later"
+    );
+    assert_eq!(transport.request_count(), 4);
+    assert_eq!(
+        clock.sleeps(),
+        [5, 5, 2].map(Duration::from_secs),
+        "the last poll falls on the deadline"
+    );
+}
+
+#[test]
+fn errors_name_status_code_and_ids_and_sort_into_kinds() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(
+        404,
+        &[
+            ("MS-RequestId", "r-404"),
+            ("content-type", "application/json"),
+        ],
+        r#"{"code": 600, "description": "The customer id is not valid.", "source": "PartnerFD"}"#,
+    );
+    let clock = FakeClock::new();
+    let client = client(&transport, &clock);
+    let error = client
+        .batch_upload_status(customer(), tracking())
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Api);
+    assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
+    assert_eq!(error.service_code(), Some("600"));
+    assert_eq!(error.request_id(), Some("r-404"));
+    assert_eq!(error.correlation_id(), Some("c0rrelation"));
+    assert!(
+        error
+            .to_string()
+            .contains("HTTP 404 Not Found: error 600: The customer id is not valid."),
+        "{error}"
+    );
+
+    // A 503 is retried by the pipeline; the wait sleeps on the fake clock.
+    transport
+        .push_status(503)
+        .push_json(200, &batch_status("finished", &[]));
+    let details = client.batch_upload_status(customer(), tracking()).unwrap();
+    assert!(details.is_terminal());
+
+    // An accepted upload without a tracking id.
+    transport.push_response(202, &[("MS-RequestId", "r-202")], "");
+    let error = client
+        .add_devices(customer(), &batch("b"), vec![Device::default()])
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    assert_eq!(error.request_id(), Some("r-202"));
+    assert!(
+        error.to_string().contains("The upload may have happened"),
+        "{error}"
+    );
+
+    // Ids that cannot be a path segment: nothing is sent.
+    let before = transport.request_count();
+    let error = client
+        .delete_device(customer(), &batch(".."), &DeviceId::new("d").unwrap())
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert_eq!(transport.request_count(), before);
+
+    // A transport failure after the retries.
+    for _ in 0..5 {
+        transport.push_error(pc_http::TransportErrorKind::Connect);
+    }
+    let error = client
+        .batch_upload_status(customer(), tracking())
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport);
+}
+
+#[test]
+fn every_operation_is_reachable_by_its_dotnet_style_path() {
+    let transport = ScriptedTransport::new();
+    let client = client(&transport, &FakeClock::new());
+    let c = client.customer(customer());
+    let accepted = |transport: &ScriptedTransport| {
+        transport.push_response(202, &[("Location", LOCATION)], "");
+    };
+    let policy = r#"{"id":"p 1","name":"Profile"}"#;
+    let page = r#"{"items":[]}"#;
+    let id = PolicyId::new("p 1").unwrap();
+
+    transport.push_json(200, &batch_status("queued", &[]));
+    c.batch_upload_status(tracking()).get().unwrap();
+    accepted(&transport);
+    let created = c
+        .device_batches()
+        .create(DeviceBatchCreationRequest::new(batch("Lab A"), vec![]))
+        .unwrap();
+    assert_eq!(created.tracking_id, tracking());
+    transport.push_json(200, page);
+    c.device_batches().get().unwrap();
+    transport.push_json(200, page);
+    c.device_batches().get_all().unwrap();
+    accepted(&transport);
+    c.device_batches()
+        .by_id(&batch("Lab A"))
+        .devices()
+        .create(vec![])
+        .unwrap();
+    transport.push_json(200, page);
+    c.device_batches()
+        .by_id(&batch("Lab A"))
+        .devices()
+        .get_page("t2")
+        .unwrap();
+    transport.push_json(200, page);
+    assert_eq!(
+        c.device_batches()
+            .by_id(&batch("Lab A"))
+            .devices()
+            .items()
+            .count(),
+        0
+    );
+    transport.push_status(204);
+    c.device_batches()
+        .by_id(&batch("Lab A"))
+        .devices()
+        .by_id(&DeviceId::new("d/1").unwrap())
+        .delete()
+        .unwrap();
+    accepted(&transport);
+    c.device_policy()
+        .update(DevicePolicyUpdateRequest::new(vec![]))
+        .unwrap();
+    transport.push_json(200, page);
+    c.configuration_policies().get_all().unwrap();
+    transport.push_json(201, policy);
+    c.configuration_policies()
+        .create(ConfigurationPolicy::default())
+        .unwrap();
+    transport.push_json(200, policy);
+    c.configuration_policies().by_id(&id).get().unwrap();
+    transport.push_json(200, policy);
+    c.configuration_policies()
+        .by_id(&id)
+        .update(ConfigurationPolicy::default())
+        .unwrap();
+    transport.push_status(204);
+    c.configuration_policies().by_id(&id).delete().unwrap();
+
+    let base = "/v1/customers/47021739-3426-40bf-9601-61b4b6d7c793";
+    let expected: Vec<String> = [
+        "GET /batchJobStatus/0127ed8e-ff72-4983-a3d8-e8d8bd378932",
+        "POST /deviceBatches",
+        "GET /deviceBatches",
+        "GET /deviceBatches",
+        "POST /deviceBatches/Lab%20A/devices",
+        "GET /deviceBatches/Lab%20A/devices",
+        "GET /deviceBatches/Lab%20A/devices",
+        "DELETE /deviceBatches/Lab%20A/devices/d%2F1",
+        "PATCH /DevicePolicyUpdates",
+        "GET /policies",
+        "POST /policies",
+        "GET /policies/p%201",
+        "PUT /policies/p%201",
+        "DELETE /policies/p%201",
+    ]
+    .iter()
+    .map(|call| call.replacen(' ', &format!(" {base}"), 1))
+    .collect();
+    assert_eq!(calls(&transport), expected);
+    assert_eq!(transport.remaining(), 0);
+}
