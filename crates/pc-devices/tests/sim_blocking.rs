@@ -1,0 +1,203 @@
+//! Every operation of the blocking client against the simulator, over real HTTP on
+//! loopback (ureq). The simulator's clock moves only when the client's wait sleeps.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(feature = "blocking")]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pc_devices::{DevicesClient, ErrorKind, WaitOptions};
+use pc_http::runtime::Sleep;
+use pc_http::testing::FakeClock;
+use pc_models::{
+    Attributes, ConfigurationPolicy, Device, DeviceBatchCreationRequest, DevicePolicyUpdateRequest,
+    KeyValuePair, PolicyCategory, PolicySetting, UploadStatus,
+};
+use pc_sim::{ManualClock, SimConfig};
+use support::*;
+
+fn device(serial: &str) -> Device {
+    Device {
+        serial_number: Some(serial.to_owned()),
+        hardware_hash: Some("T0FCAAEAHAAAAAoA".to_owned()),
+        ..Device::default()
+    }
+}
+
+#[test]
+fn every_operation_against_the_simulator() {
+    let sim_clock = Arc::new(ManualClock::default());
+    let sim = pc_sim::spawn(SimConfig {
+        clock: sim_clock.clone(),
+        page_size: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let client_clock = FakeClock::new();
+    let sleeper = client_clock.clone();
+    let client = DevicesClient::builder()
+        .base_url(sim.base_url())
+        .token("any")
+        .correlation_id("7b3e2e00-b330-4480-9d84-59ace713427f")
+        .clock(client_clock.clone())
+        .sleep(move |duration: Duration| {
+            sleeper.sleep(duration);
+            sim_clock.advance(duration);
+        })
+        .build()
+        .unwrap();
+    let c = client.customer(customer());
+    let lab = batch("Lab A/1");
+    let wait = WaitOptions {
+        interval: Duration::from_secs(1),
+        deadline: Duration::from_secs(60),
+        ..Default::default()
+    };
+
+    // Create a batch: one device fine, one registered elsewhere (808).
+    let accepted = c
+        .device_batches()
+        .create(DeviceBatchCreationRequest::new(
+            lab.clone(),
+            vec![device("SN-1"), device("OTHER-2"), device("SN-3")],
+        ))
+        .unwrap();
+    assert!(accepted.location.is_some());
+    let first = c.batch_upload_status(accepted.tracking_id).get().unwrap();
+    assert_eq!(first.status, Some(UploadStatus::Queued));
+    let details = c
+        .batch_upload_status(accepted.tracking_id)
+        .wait(&wait)
+        .unwrap();
+    assert_eq!(details.status, Some(UploadStatus::FinishedWithErrors));
+    let failed: Vec<_> = details
+        .failed_devices()
+        .map(|failed| {
+            (
+                failed.device.serial_number.clone().unwrap(),
+                failed.error.and_then(|e| e.code()),
+            )
+        })
+        .collect();
+    assert_eq!(failed, [("OTHER-2".to_owned(), Some(808))]);
+    assert!(client_clock.elapsed() >= Duration::from_secs(1));
+
+    // Add devices: one new, one already in a batch of this customer (806).
+    let accepted = client
+        .add_devices(customer(), &lab, vec![device("SN-4"), device("SN-1")])
+        .unwrap();
+    let details = client
+        .wait_for_completion(customer(), accepted.tracking_id, &wait)
+        .unwrap();
+    assert_eq!(
+        details
+            .failed_devices()
+            .filter_map(|f| f.error.and_then(|e| e.code()))
+            .collect::<Vec<_>>(),
+        [806]
+    );
+
+    // List batches and every page of devices (2 a page).
+    let batches = client.all_device_batches(customer()).unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].id.as_ref(), Some(&lab));
+    let devices = c.device_batches().by_id(&lab).devices().get_all().unwrap();
+    let mut serials: Vec<_> = devices
+        .iter()
+        .filter_map(|d| d.serial_number.clone())
+        .collect();
+    serials.sort();
+    assert_eq!(serials, ["SN-1", "SN-3", "SN-4"]);
+    let first_page = client.list_devices(customer(), &lab, None).unwrap();
+    assert_eq!(first_page.items().len(), 2);
+    assert!(first_page.next_token().is_some());
+
+    // Configuration policies: create, list, get, update.
+    let created = c
+        .configuration_policies()
+        .create(ConfigurationPolicy {
+            name: Some("Autopilot profile".to_owned()),
+            category: Some(PolicyCategory::OutOfBoxExperience),
+            policy_settings: Some(vec![PolicySetting::SkipEula]),
+            attributes: Some(Attributes::of("ConfigurationPolicy")),
+            ..Default::default()
+        })
+        .unwrap();
+    let policy_id = created.id.unwrap();
+    assert_eq!(c.configuration_policies().get_all().unwrap().len(), 1);
+    let got = c.configuration_policies().by_id(&policy_id).get().unwrap();
+    assert_eq!(got.name.as_deref(), Some("Autopilot profile"));
+    let updated = c
+        .configuration_policies()
+        .by_id(&policy_id)
+        .update(ConfigurationPolicy {
+            name: Some("Renamed".to_owned()),
+            ..got
+        })
+        .unwrap();
+    assert_eq!(updated.name.as_deref(), Some("Renamed"));
+
+    // Apply the policy to a device.
+    let target = devices
+        .iter()
+        .find(|d| d.serial_number.as_deref() == Some("SN-3"))
+        .unwrap();
+    let accepted = c
+        .device_policy()
+        .update(DevicePolicyUpdateRequest::new(vec![Device {
+            id: target.id.clone(),
+            policies: Some(vec![KeyValuePair::new("o_o_b_e", policy_id.as_str())]),
+            ..Device::default()
+        }]))
+        .unwrap();
+    let details = client
+        .wait_for_completion(customer(), accepted.tracking_id, &wait)
+        .unwrap();
+    assert_eq!(details.status, Some(UploadStatus::Finished));
+
+    // Delete a device, then the policy.
+    c.device_batches()
+        .by_id(&lab)
+        .devices()
+        .by_id(target.id.as_ref().unwrap())
+        .delete()
+        .unwrap();
+    assert_eq!(client.all_devices(customer(), &lab).unwrap().len(), 2);
+    c.configuration_policies()
+        .by_id(&policy_id)
+        .delete()
+        .unwrap();
+    let error = client
+        .get_configuration_policy(customer(), &policy_id)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Api);
+    assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
+
+    // An unknown tracking id: the service's error, with the ids to quote.
+    let error = client
+        .batch_upload_status(
+            customer(),
+            "00000000-0000-0000-0000-000000000001".parse().unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Api);
+    assert!(error.service_code().is_some(), "{error}");
+    assert_eq!(
+        error.correlation_id(),
+        Some("7b3e2e00-b330-4480-9d84-59ace713427f")
+    );
+    assert!(error.request_id().is_some());
+
+    // What went over the wire: canonical paths, the batch name as one segment, no token.
+    let log = sim.request_log();
+    assert!(log.iter().any(|entry| entry.path
+        == "/v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches/Lab%20A%2F1/devices"));
+    assert!(log.iter().all(|entry| {
+        !entry
+            .headers
+            .iter()
+            .any(|(_, value)| value.contains("Bearer any"))
+    }));
+}
