@@ -346,3 +346,25 @@ fn every_operation_is_reachable_by_its_dotnet_style_path() {
     assert_eq!(calls(&transport), expected);
     assert_eq!(transport.remaining(), 0);
 }
+
+#[test]
+fn the_token_never_shows_in_debug_output_or_errors() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(401, &[], r#"{"code": 900, "description": "Unauthorized"}"#);
+    let client = client(&transport, &FakeClock::new());
+    let error = client
+        .batch_upload_status(customer(), tracking())
+        .unwrap_err();
+    for text in [
+        format!("{client:?}"),
+        format!("{error:?}"),
+        error.to_string(),
+        format!("{:?}", DevicesClient::builder().token("t0ken")),
+    ] {
+        assert!(!text.contains("t0ken"), "{text}");
+    }
+    assert_eq!(
+        transport.requests()[0].headers()["authorization"],
+        "Bearer t0ken"
+    );
+}
