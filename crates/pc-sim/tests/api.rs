@@ -645,3 +645,19 @@ async fn starts_and_stops_on_the_callers_runtime() {
     assert_eq!(control.request_log().len(), 1);
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn no_content_answers_have_no_body_headers() {
+    let (_sim, _, api) = simulator();
+    let created = api.post("policies", &json!({ "name": "p" })).json();
+    let reply = api.call(
+        "DELETE",
+        &format!("policies/{}", created["id"].as_str().unwrap()),
+        &[],
+        b"",
+    );
+    assert_eq!(reply.status, 204);
+    assert_eq!(reply.header("content-length"), None);
+    assert_eq!(reply.header("content-type"), None);
+    assert!(reply.header("ms-requestid").is_some());
+}
