@@ -37,10 +37,18 @@ fn pc_sim_prints_where_it_listens_and_serves() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    // Read the first line on a thread, so that a binary that never prints fails the
+    // test instead of hanging it.
+    let stdout = child.stdout.take().unwrap();
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = line_tx.send(line);
+    });
+    let first = line_rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_default();
     let result = std::panic::catch_unwind(|| {
         let addr = first
             .strip_prefix("listening on http://")

@@ -125,6 +125,14 @@ impl SimControl {
         self.shared.faults().clear_script();
     }
 
+    /// Issues a refresh token that the token endpoint's `refresh_token` grant accepts
+    /// (once) in strict mode, standing in for a person's sign-in.
+    pub fn issue_refresh_token(&self) -> String {
+        let now = self.shared.config.clock.now();
+        let capacity = self.shared.config.limits.max_tokens;
+        self.shared.store().tokens.issue_refresh(now, capacity)
+    }
+
     /// Issues an access token as the token endpoint would, e.g. for a test of the
     /// strict bearer check ([`SimConfig::accept_any_token`] false).
     pub fn issue_token(&self) -> String {

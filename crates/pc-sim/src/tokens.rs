@@ -88,6 +88,13 @@ impl Tokens {
         map.insert(token.to_owned(), now);
     }
 
+    /// A new refresh token, remembered for the strict refresh grant.
+    pub(crate) fn issue_refresh(&mut self, now: Duration, capacity: usize) -> String {
+        let refresh = format!("sim-rt.{}", self.random_text(32));
+        self.remember(&refresh, now, true, capacity);
+        refresh
+    }
+
     /// Answers `POST /{tenant}/oauth2/token`.
     pub(crate) fn grant(&mut self, config: &SimConfig, body: &[u8], now: Duration) -> Answer {
         let form = form(body);
@@ -152,9 +159,7 @@ impl Tokens {
             "access_token": access,
         });
         if with_refresh {
-            let refresh = format!("sim-rt.{}", self.random_text(32));
-            self.remember(&refresh, now, true, capacity);
-            answer["refresh_token"] = json!(refresh);
+            answer["refresh_token"] = json!(self.issue_refresh(now, capacity));
         }
         Answer::json(StatusCode::OK, &answer)
             .with_header(header::CACHE_CONTROL, "no-store, no-cache")

@@ -136,6 +136,61 @@ fn strict_mode_accepts_only_tokens_it_issued() {
         )
     };
     assert_eq!(refresh("made-up").json()["error"], "invalid_grant");
+    let first = send(
+        sim.local_addr(),
+        "POST",
+        "/tenant/oauth2/token",
+        &[],
+        b"grant_type=refresh_token&client_id=a&refresh_token=seed",
+    );
+    assert_eq!(first.json()["error"], "invalid_grant");
+}
+
+#[test]
+fn strict_mode_tokens_expire_and_refresh_tokens_roll() {
+    let (sim, clock, api) = simulator_with(SimConfig {
+        accept_any_token: false,
+        token_lifetime: Duration::from_secs(60),
+        ..Default::default()
+    });
+    let token = sim.issue_token();
+    let issued = Api {
+        token: token.clone(),
+        ..api.clone()
+    };
+    assert_eq!(issued.get("deviceBatches").status, 200);
+    clock.advance(Duration::from_secs(60));
+    let reply = issued.get("deviceBatches");
+    assert_eq!(reply.status, 401);
+    assert!(
+        reply.json()["description"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    // A refresh token the simulator issued is good once; each refresh issues a new one.
+    let refresh = |token: &str| {
+        send(
+            sim.local_addr(),
+            "POST",
+            "/tenant/oauth2/token",
+            &[],
+            format!("grant_type=refresh_token&client_id=a&refresh_token={token}").as_bytes(),
+        )
+        .json()
+    };
+    let first = sim.issue_refresh_token();
+    let answer = refresh(&first);
+    let second = answer["refresh_token"].as_str().unwrap().to_owned();
+    let fresh = Api {
+        token: answer["access_token"].as_str().unwrap().to_owned(),
+        ..api.clone()
+    };
+    assert_eq!(fresh.get("deviceBatches").status, 200);
+    assert_eq!(refresh(&first)["error"], "invalid_grant");
+    assert!(refresh(&second)["access_token"].is_string());
+    assert_eq!(refresh(&token)["error"], "invalid_grant");
+    assert_eq!(api.get("deviceBatches").status, 401);
 }
 
 #[test]
