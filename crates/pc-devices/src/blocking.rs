@@ -16,7 +16,7 @@ use crate::fluent::{
     CustomerOperations, DeviceBatchesOperations, DeviceOperations, DevicePolicyOperations,
     DevicesOperations,
 };
-use crate::glue::{SharedClock, into_http, listing_path, no_token};
+use crate::glue::{SharedClock, listing_path, no_token};
 use crate::ops::{
     AddDevices, CreateConfigurationPolicy, CreateDeviceBatch, DeleteConfigurationPolicy,
     DeleteDevice, GetBatchStatus, GetConfigurationPolicy, ListConfigurationPolicies,
@@ -117,7 +117,7 @@ impl DevicesClient {
     pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let request = op.to_request()?;
         let response = self.pipeline.send(request)?;
-        op.parse_response(into_http(response))
+        op.parse_response(response.into_http())
     }
 
     /// Every page of a listing, from the page `op` asks for, following continuation

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use http::{Method, StatusCode};
+use http::StatusCode;
+use pc_http::Diagnostics;
 use pc_models::{BatchUploadDetails, CustomerId, TrackingId};
 
 use crate::csv_import::CsvError;
@@ -17,14 +18,12 @@ use crate::csv_import::CsvError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The transport pipeline failed: an error status after the retries, no connection,
-    /// a truncated or oversized body, a bad configuration, a refused token request.
+    /// The service answered with an error status ([`pc_http::Error::Api`], whether the
+    /// pipeline or an operation's own response parser saw it), or the transport failed:
+    /// no connection, a truncated or oversized body, a bad configuration, a refused
+    /// token request.
     #[error(transparent)]
     Http(#[from] pc_http::Error),
-    /// The service answered with an error status (seen by an operation's own response
-    /// parser, when the response did not come through a [`pc_http`] pipeline).
-    #[error("{0}")]
-    Service(Box<ServiceFailure>),
     /// A success answer whose body could not be read as the expected resource.
     #[error("{0}")]
     Decode(Box<DecodeFailure>),
@@ -131,7 +130,6 @@ impl Error {
                 pc_http::ErrorKind::Decode => ErrorKind::Decode,
                 _ => ErrorKind::Transport,
             },
-            Error::Service(_) => ErrorKind::Api,
             Error::Decode(_) | Error::MissingTrackingId(_) | Error::PagingLoop { .. } => {
                 ErrorKind::Decode
             }
@@ -144,7 +142,6 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Http(error) => error.status(),
-            Error::Service(failure) => Some(failure.status),
             Error::Decode(failure) => Some(failure.status),
             Error::MissingTrackingId(failure) => Some(failure.status),
             _ => None,
@@ -155,7 +152,6 @@ impl Error {
     pub fn service_code(&self) -> Option<&str> {
         match self {
             Error::Http(error) => error.service_code(),
-            Error::Service(failure) => failure.code.as_deref(),
             _ => None,
         }
     }
@@ -164,9 +160,8 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Http(error) => error.diagnostics()?.request_id.as_deref(),
-            Error::Service(failure) => failure.call.request_id.as_deref(),
-            Error::Decode(failure) => failure.call.request_id.as_deref(),
-            Error::MissingTrackingId(failure) => failure.call.request_id.as_deref(),
+            Error::Decode(failure) => failure.diagnostics.request_id.as_deref(),
+            Error::MissingTrackingId(failure) => failure.diagnostics.request_id.as_deref(),
             _ => None,
         }
     }
@@ -175,9 +170,8 @@ impl Error {
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
             Error::Http(error) => error.diagnostics()?.correlation_id.as_deref(),
-            Error::Service(failure) => failure.call.correlation_id.as_deref(),
-            Error::Decode(failure) => failure.call.correlation_id.as_deref(),
-            Error::MissingTrackingId(failure) => failure.call.correlation_id.as_deref(),
+            Error::Decode(failure) => failure.diagnostics.correlation_id.as_deref(),
+            Error::MissingTrackingId(failure) => failure.diagnostics.correlation_id.as_deref(),
             _ => None,
         }
     }
@@ -203,105 +197,16 @@ impl Error {
     }
 }
 
-/// What identifies one call: method, path and the ids Microsoft support asks for.
-///
-/// The ids are those the response echoed (or the pipeline sent, when the response
-/// carries [`pc_http::Diagnostics`] in its extensions).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CallInfo {
-    /// The request method.
-    pub method: Method,
-    /// The request path.
-    pub path: String,
-    /// `MS-RequestId`.
-    pub request_id: Option<String>,
-    /// `MS-CorrelationId`.
-    pub correlation_id: Option<String>,
-}
-
-impl CallInfo {
-    /// The call facts of `response` to a `method` request for `path`.
-    pub fn of_response(method: Method, path: String, response: &http::Response<Vec<u8>>) -> Self {
-        let header = |name: &http::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        };
-        let diagnostics = response.extensions().get::<pc_http::Diagnostics>();
-        let request_id = header(&pc_http::headers::MS_REQUEST_ID)
-            .or_else(|| diagnostics.and_then(|d| d.request_id.clone()));
-        let correlation_id = header(&pc_http::headers::MS_CORRELATION_ID)
-            .or_else(|| diagnostics.and_then(|d| d.correlation_id.clone()));
-        Self {
-            method,
-            path,
-            request_id,
-            correlation_id,
-        }
-    }
-
-    fn ids(&self) -> String {
-        format!(
-            "MS-CorrelationId {}, MS-RequestId {}",
-            self.correlation_id.as_deref().unwrap_or("none"),
-            self.request_id.as_deref().unwrap_or("none"),
-        )
-    }
-}
-
-/// An error answer read by an operation's response parser; see [`Error::Service`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ServiceFailure {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The service's error code, as text (it arrives as a number or a string).
-    pub code: Option<String>,
-    /// The service's description, or the throttling message of a `429`.
-    pub description: Option<String>,
-    /// The `Retry-After` the answer asked for, in seconds, when it gave one.
-    pub retry_after: Option<Duration>,
-    /// The raw body.
-    pub body: Vec<u8>,
-    /// The call.
-    pub call: CallInfo,
-}
-
-impl fmt::Display for ServiceFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Partner Center answered {} {} with HTTP {}",
-            self.call.method,
-            self.call.path,
-            status_text(self.status)
-        )?;
-        match (&self.code, &self.description) {
-            (Some(code), Some(description)) => write!(f, ": error {code}: {description}")?,
-            (Some(code), None) => write!(f, ": error {code}")?,
-            (None, Some(description)) => write!(f, ": {description}")?,
-            (None, None) => write!(f, "{}", body_hint(&self.body))?,
-        }
-        if let Some(after) = self.retry_after {
-            write!(f, "; it asked to retry after {}s", after.as_secs())?;
-        }
-        write!(f, " ({})", self.call.ids())
-    }
-}
-
 /// A success answer whose body could not be read; see [`Error::Decode`].
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct DecodeFailure {
     /// The HTTP status.
     pub status: StatusCode,
-    /// What broke, where, and which type was expected.
-    pub source: pc_models::ParseError,
-    /// The call.
-    pub call: CallInfo,
+    /// What was wrong with the body.
+    pub problem: DecodeProblem,
+    /// The call: method, path, `MS-RequestId`, `MS-CorrelationId`, ...
+    pub diagnostics: Diagnostics,
 }
 
 impl fmt::Display for DecodeFailure {
@@ -309,12 +214,39 @@ impl fmt::Display for DecodeFailure {
         write!(
             f,
             "the response to {} {} could not be read: {} (HTTP {}; {})",
-            self.call.method,
-            self.call.path,
-            self.source,
+            self.diagnostics.method,
+            self.diagnostics.path,
+            self.problem,
             status_text(self.status),
-            self.call.ids()
+            ids(&self.diagnostics)
         )
+    }
+}
+
+/// What was wrong with the body of a success answer; see [`DecodeFailure`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DecodeProblem {
+    /// The body was empty (or only white space) where a JSON resource was expected.
+    Empty {
+        /// The type that was expected, e.g. `BatchUploadDetails`.
+        expected: String,
+    },
+    /// The body is not the expected JSON: what broke, where, and which type was expected.
+    Json(pc_models::ParseError),
+}
+
+impl fmt::Display for DecodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty { expected } => {
+                write!(
+                    f,
+                    "the body is empty where JSON for {expected} was expected"
+                )
+            }
+            Self::Json(error) => write!(f, "{error}"),
+        }
     }
 }
 
@@ -328,8 +260,8 @@ pub struct MissingTrackingId {
     pub location: Option<String>,
     /// The raw body.
     pub body: Vec<u8>,
-    /// The call.
-    pub call: CallInfo,
+    /// The call: method, path, `MS-RequestId`, `MS-CorrelationId`, ...
+    pub diagnostics: Diagnostics,
 }
 
 impl fmt::Display for MissingTrackingId {
@@ -337,8 +269,8 @@ impl fmt::Display for MissingTrackingId {
         write!(
             f,
             "Partner Center accepted {} {} (HTTP {}) but named no tracking id: ",
-            self.call.method,
-            self.call.path,
+            self.diagnostics.method,
+            self.diagnostics.path,
             status_text(self.status)
         )?;
         match &self.location {
@@ -353,7 +285,7 @@ impl fmt::Display for MissingTrackingId {
             f,
             ". The upload may have happened: list the customer's batches before uploading \
              again ({})",
-            self.call.ids()
+            ids(&self.diagnostics)
         )
     }
 }
@@ -365,12 +297,13 @@ fn status_text(status: StatusCode) -> String {
     }
 }
 
-/// A short, printable view of a body: ` and an empty body`, or `: "<first 200 chars>"`.
-fn body_hint(body: &[u8]) -> String {
-    match snippet(body) {
-        Some(text) => format!(": {text:?}"),
-        None => " and an empty body".to_owned(),
-    }
+/// `MS-CorrelationId …, MS-RequestId …`, the tail of every message about a call.
+fn ids(diagnostics: &Diagnostics) -> String {
+    format!(
+        "MS-CorrelationId {}, MS-RequestId {}",
+        diagnostics.correlation_id.as_deref().unwrap_or("none"),
+        diagnostics.request_id.as_deref().unwrap_or("none"),
+    )
 }
 
 /// The first 200 characters of a body, control characters blanked; `None` when empty.

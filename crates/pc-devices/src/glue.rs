@@ -1,5 +1,5 @@
-//! What both clients share: turning a pipeline response back into an `http` one, and
-//! the small adapters that let the builders hold shared trait objects.
+//! What both clients share: the path of a listing, the missing-token error, and the
+//! small adapters that let the builders hold shared trait objects.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -7,23 +7,6 @@ use std::time::{Instant, SystemTime};
 use pc_http::runtime::Clock;
 
 use crate::ops::Operation;
-
-/// A pipeline response as an `http::Response`, its [`pc_http::Diagnostics`] in the
-/// extensions so that parsers name the ids that were sent.
-pub(crate) fn into_http(response: pc_http::Response) -> http::Response<Vec<u8>> {
-    let pc_http::Response {
-        status,
-        headers,
-        body,
-        diagnostics,
-        ..
-    } = response;
-    let mut out = http::Response::new(body);
-    *out.status_mut() = status;
-    *out.headers_mut() = headers;
-    out.extensions_mut().insert(diagnostics);
-    out
-}
 
 /// The path a listing fetches, for its error messages.
 pub(crate) fn listing_path(op: &impl Operation) -> String {

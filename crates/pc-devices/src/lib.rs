@@ -48,6 +48,8 @@ pub mod asynchronous;
 pub mod blocking;
 pub mod csv_import;
 mod error;
+// The .NET-style path only leads somewhere from a client.
+#[cfg(any(feature = "blocking", feature = "async"))]
 pub mod fluent;
 #[cfg(any(feature = "blocking", feature = "async"))]
 mod glue;
@@ -61,9 +63,7 @@ pub use asynchronous::{AsyncDevicesClient, AsyncDevicesClientBuilder};
 #[cfg(feature = "blocking")]
 pub use blocking::{DevicesClient, DevicesClientBuilder};
 pub use csv_import::{CsvError, CsvImport, CsvWarning, parse_autopilot_csv};
-pub use error::{
-    CallInfo, DecodeFailure, Error, ErrorKind, MissingTrackingId, PagingStop, ServiceFailure,
-};
+pub use error::{DecodeFailure, DecodeProblem, Error, ErrorKind, MissingTrackingId, PagingStop};
 pub use ops::UploadAccepted;
 pub use wait::{WaitOptions, WaitProgress};
 

@@ -6,15 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::endpoint::check_uri;
-use crate::error::{DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
-use crate::headers::{
-    MS_CONTRACT_VERSION, MS_CORRELATION_ID, MS_CV, MS_REQUEST_ID, MS_SERVER_ID, X_LOCALE,
-};
-use crate::retry::{Decision, Outcome, parse_retry_after};
+use crate::error::{ApiError, DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
+use crate::headers::{MS_CONTRACT_VERSION, MS_CORRELATION_ID, MS_REQUEST_ID, X_LOCALE, text};
+use crate::retry::{Decision, Outcome, retry_after};
 use crate::runtime::{Clock, Jitter};
 use crate::{AttemptTimeout, BaseUrl, Error, Response, RetryPolicy, Secret, TransportError};
 use crate::{TransportErrorKind, new_request_id};
@@ -51,13 +49,6 @@ pub(crate) struct Call {
     start: Instant,
     retries: u32,
     refreshed: bool,
-}
-
-fn header_text(headers: &HeaderMap, name: &http::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 impl Call {
@@ -116,8 +107,8 @@ impl Call {
             method: method.clone(),
             host: uri.host().unwrap_or_default().to_owned(),
             path: uri.path().to_owned(),
-            request_id: header_text(&headers, &MS_REQUEST_ID),
-            correlation_id: header_text(&headers, &MS_CORRELATION_ID),
+            request_id: text(&headers, &MS_REQUEST_ID),
+            correlation_id: text(&headers, &MS_CORRELATION_ID),
             cv: None,
             server_id: None,
             attempts: 0,
@@ -189,10 +180,10 @@ impl Call {
         let attempt = self.diagnostics.attempts;
         match outcome {
             Ok(response) => {
-                let (parts, body) = response.into_parts();
-                self.note_response_ids(&parts.headers);
-                let status = parts.status;
+                self.diagnostics.note_response(response.headers());
+                let status = response.status();
                 if status.is_success() {
+                    let (parts, body) = response.into_parts();
                     tracing::debug!(
                         method = %self.method, path = %self.diagnostics.path, attempt,
                         status = status.as_u16(), elapsed_ms = attempt_ms, "attempt succeeded"
@@ -213,11 +204,8 @@ impl Call {
                     );
                     return Step::Refresh;
                 }
-                let retry_after = parts
-                    .headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, core.clock.now()));
+                let now = core.clock.now();
+                let retry_after = retry_after(response.headers(), now);
                 let outcome = Outcome::Status {
                     status,
                     retry_after,
@@ -237,14 +225,9 @@ impl Call {
                             status = status.as_u16(), elapsed_ms = attempt_ms,
                             reason = ?reason, "attempt failed; giving up"
                         );
-                        let error = crate::error_body::api_error(
-                            status,
-                            parts.headers,
-                            body,
-                            retry_after,
-                            self.diagnostics.clone(),
-                        );
-                        Step::Done(Err(Error::Api(Box::new(error))))
+                        let error =
+                            ApiError::from_response(&response, self.diagnostics.clone(), now);
+                        Step::Done(Err(error.into()))
                     }
                 }
             }
@@ -280,18 +263,6 @@ impl Call {
             self.retries += 1;
         }
         decision
-    }
-
-    fn note_response_ids(&mut self, headers: &HeaderMap) {
-        let d = &mut self.diagnostics;
-        if let Some(v) = header_text(headers, &MS_REQUEST_ID) {
-            d.request_id = Some(v);
-        }
-        if let Some(v) = header_text(headers, &MS_CORRELATION_ID) {
-            d.correlation_id = Some(v);
-        }
-        d.cv = header_text(headers, &MS_CV).or(d.cv.take());
-        d.server_id = header_text(headers, &MS_SERVER_ID).or(d.server_id.take());
     }
 
     fn transport_error(&self, error: TransportError) -> Error {

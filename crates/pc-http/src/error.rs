@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 
 /// What went wrong while moving bytes, as a transport reports it.
 ///
@@ -141,6 +141,65 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// The facts of the call that received `response`, for a parser that was handed the
+    /// response rather than making the call.
+    ///
+    /// When the response carries a `Diagnostics` in its extensions (as
+    /// [`Response::into_http`](crate::Response::into_http) attaches the pipeline's), that
+    /// is the starting point; otherwise `method`, `path` and one attempt, with no host.
+    /// The ids the response headers name (`MS-RequestId`, `MS-CorrelationId`, `MS-CV`,
+    /// `MS-ServerId`) take the place of those sent.
+    ///
+    /// ```
+    /// use http::Method;
+    /// use pc_http::Diagnostics;
+    ///
+    /// let response = http::Response::builder()
+    ///     .status(404)
+    ///     .header("MS-RequestId", "r-1")
+    ///     .header("MS-CorrelationId", "c-1")
+    ///     .body(Vec::<u8>::new())?;
+    /// let diagnostics = Diagnostics::from_response(Method::GET, "/v1/customers/x", &response);
+    /// assert_eq!(diagnostics.path, "/v1/customers/x");
+    /// assert_eq!(diagnostics.request_id.as_deref(), Some("r-1"));
+    /// assert_eq!(diagnostics.correlation_id.as_deref(), Some("c-1"));
+    /// # Ok::<(), http::Error>(())
+    /// ```
+    pub fn from_response<B>(
+        method: Method,
+        path: impl Into<String>,
+        response: &http::Response<B>,
+    ) -> Self {
+        let mut diagnostics = match response.extensions().get::<Self>() {
+            Some(attached) => attached.clone(),
+            None => Self {
+                method,
+                path: path.into(),
+                attempts: 1,
+                ..Self::default()
+            },
+        };
+        diagnostics.note_response(response.headers());
+        diagnostics
+    }
+
+    /// Takes the ids a response names in place of those sent.
+    pub(crate) fn note_response(&mut self, headers: &HeaderMap) {
+        use crate::headers::{MS_CORRELATION_ID, MS_CV, MS_REQUEST_ID, MS_SERVER_ID, text};
+        if let Some(id) = text(headers, &MS_REQUEST_ID) {
+            self.request_id = Some(id);
+        }
+        if let Some(id) = text(headers, &MS_CORRELATION_ID) {
+            self.correlation_id = Some(id);
+        }
+        if let Some(cv) = text(headers, &MS_CV) {
+            self.cv = Some(cv);
+        }
+        if let Some(server) = text(headers, &MS_SERVER_ID) {
+            self.server_id = Some(server);
+        }
+    }
+
     /// `(MS-CorrelationId …, MS-RequestId …)`, the tail of every error message.
     fn ids(&self) -> String {
         let mut out = String::new();
@@ -158,6 +217,9 @@ impl Diagnostics {
 
 /// The service answered with a status that is not a success, and retrying did not help
 /// (or was not allowed).
+///
+/// The pipeline builds it with [`ApiError::from_response`], and so can a parser handed
+/// a response from any other HTTP client.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -269,6 +331,12 @@ pub enum Error {
     /// The token endpoint refused to issue a token.
     #[error("{}", display_token(.0))]
     TokenEndpoint(Box<TokenEndpointError>),
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Self::Api(Box::new(error))
+    }
 }
 
 /// The broad class of an [`Error`], for mapping to exit codes and the like.
@@ -412,7 +480,7 @@ fn display_api(e: &ApiError) -> String {
 /// A short, printable view of a body that carried no recognisable error.
 fn body_hint(body: &[u8]) -> String {
     const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
+    let text = String::from_utf8_lossy(pc_models::strip_bom(body));
     let text: String = text
         .trim()
         .chars()

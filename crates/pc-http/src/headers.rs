@@ -1,6 +1,6 @@
 //! Header names Partner Center uses, as `http::HeaderName` constants.
 
-use http::HeaderName;
+use http::{HeaderMap, HeaderName};
 
 /// `MS-RequestId`: one GUID per logical call, the same on every retry (the idempotency key).
 pub const MS_REQUEST_ID: HeaderName = HeaderName::from_static("ms-requestid");
@@ -16,3 +16,11 @@ pub const MS_CONTRACT_VERSION: HeaderName = HeaderName::from_static("ms-contract
 pub const MS_CONTINUATION_TOKEN: HeaderName = HeaderName::from_static("ms-continuationtoken");
 /// `X-Locale`: the language of error text (`en-US`).
 pub const X_LOCALE: HeaderName = HeaderName::from_static("x-locale");
+
+/// A header's value as text, when present and printable.
+pub(crate) fn text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}

@@ -141,6 +141,30 @@ impl Response {
         String::from_utf8_lossy(&self.body)
     }
 
+    /// This response as an `http::Response`, with its [`Diagnostics`] in the extensions,
+    /// for parsers over `http` types; [`Diagnostics::from_response`] reads them back.
+    ///
+    /// ```
+    /// use pc_http::testing::ScriptedTransport;
+    /// use pc_http::{ClientOptions, Diagnostics, Pipeline, StaticToken};
+    ///
+    /// let transport = ScriptedTransport::new();
+    /// transport.push_json(200, "{}");
+    /// let pipeline = Pipeline::new(transport, StaticToken::new("t0ken"), ClientOptions::default())?;
+    /// let response = pipeline.get("/v1/customers/c")?.into_http();
+    /// let diagnostics = Diagnostics::from_response(http::Method::GET, "/v1/customers/c", &response);
+    /// assert_eq!(diagnostics.host, "api.partnercenter.microsoft.com");
+    /// assert_eq!(diagnostics.attempts, 1);
+    /// # Ok::<(), pc_http::Error>(())
+    /// ```
+    pub fn into_http(self) -> http::Response<Vec<u8>> {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response.extensions_mut().insert(self.diagnostics);
+        response
+    }
+
     /// Parses the body as JSON (a leading byte-order mark is accepted); a failure is
     /// [`Error::Decode`] with the call's ids.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {

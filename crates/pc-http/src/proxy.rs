@@ -9,10 +9,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use http::Uri;
-
-use crate::endpoint::is_loopback_host;
-use crate::{Error, Secret};
+use crate::Secret;
 
 /// Which proxy the backends use.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -56,87 +53,102 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// The proxy decision made once per transport.
-#[derive(Clone, Default)]
-pub(crate) struct ProxyPlan {
-    /// The proxy URL, normalised to `http://...`.
-    pub(crate) url: Option<Secret>,
-    no_proxy: NoProxy,
-}
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
+pub(crate) use plan::ProxyPlan;
 
-impl fmt::Debug for ProxyPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProxyPlan")
-            .field("url", &self.url.as_ref().map(|u| redact_url(u.expose())))
-            .finish_non_exhaustive()
-    }
-}
+/// The plan a backend follows; without a backend nothing needs one.
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
+mod plan {
+    use std::fmt;
 
-fn env(names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .filter_map(|n| std::env::var(n).ok())
-        .map(|v| v.trim().to_owned())
-        .find(|v| !v.is_empty())
-}
+    use http::Uri;
 
-impl ProxyPlan {
-    pub(crate) fn new(options: &ProxyOptions) -> Result<Self, Error> {
-        let (url, no_proxy) = match options {
-            ProxyOptions::Direct => return Ok(Self::default()),
-            ProxyOptions::FromEnvironment => (
-                env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]).map(Secret::new),
-                env(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
-            ),
-            ProxyOptions::Url { url, no_proxy } => (Some(url.clone()), no_proxy.clone()),
-        };
-        let url = match url {
-            None => None,
-            Some(url) => Some(normalise_proxy_url(&url)?),
-        };
-        Ok(Self {
-            url,
-            no_proxy: NoProxy::parse(&no_proxy),
-        })
+    use super::{NoProxy, ProxyOptions, redact_url};
+    use crate::endpoint::is_loopback_host;
+    use crate::{Error, Secret};
+
+    /// The proxy decision made once per transport.
+    #[derive(Clone, Default)]
+    pub(crate) struct ProxyPlan {
+        /// The proxy URL, normalised to `http://...`.
+        pub(crate) url: Option<Secret>,
+        no_proxy: NoProxy,
     }
 
-    /// The proxy for `uri`, or `None` to connect directly.
-    pub(crate) fn proxy_for(&self, uri: &Uri) -> Option<&Secret> {
-        let url = self.url.as_ref()?;
-        let host = uri.host()?;
-        if is_loopback_host(host)
-            || uri.scheme_str() != Some("https")
-            || self.no_proxy.matches(host)
-        {
-            return None;
+    impl fmt::Debug for ProxyPlan {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("ProxyPlan")
+                .field("url", &self.url.as_ref().map(|u| redact_url(u.expose())))
+                .finish_non_exhaustive()
         }
-        Some(url)
     }
-}
 
-fn normalise_proxy_url(url: &Secret) -> Result<Secret, Error> {
-    let text = url.expose();
-    let full = if text.contains("://") {
-        text.to_owned()
-    } else {
-        format!("http://{text}")
-    };
-    let parsed: Uri = full
-        .parse()
-        .map_err(|_| Error::config(format!("the proxy URL {} is not a URL", redact_url(text))))?;
-    if parsed.scheme_str().map(str::to_ascii_lowercase).as_deref() != Some("http") {
-        return Err(Error::config(format!(
-            "the proxy URL {} must start with http:// (only HTTP proxies are supported)",
-            redact_url(text)
-        )));
+    fn env(names: &[&str]) -> Option<String> {
+        names
+            .iter()
+            .filter_map(|n| std::env::var(n).ok())
+            .map(|v| v.trim().to_owned())
+            .find(|v| !v.is_empty())
     }
-    if parsed.host().is_none_or(str::is_empty) {
-        return Err(Error::config(format!(
-            "the proxy URL {} has no host",
-            redact_url(text)
-        )));
+
+    impl ProxyPlan {
+        pub(crate) fn new(options: &ProxyOptions) -> Result<Self, Error> {
+            let (url, no_proxy) = match options {
+                ProxyOptions::Direct => return Ok(Self::default()),
+                ProxyOptions::FromEnvironment => (
+                    env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]).map(Secret::new),
+                    env(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
+                ),
+                ProxyOptions::Url { url, no_proxy } => (Some(url.clone()), no_proxy.clone()),
+            };
+            let url = match url {
+                None => None,
+                Some(url) => Some(normalise_proxy_url(&url)?),
+            };
+            Ok(Self {
+                url,
+                no_proxy: NoProxy::parse(&no_proxy),
+            })
+        }
+
+        /// The proxy for `uri`, or `None` to connect directly.
+        pub(crate) fn proxy_for(&self, uri: &Uri) -> Option<&Secret> {
+            let url = self.url.as_ref()?;
+            let host = uri.host()?;
+            if is_loopback_host(host)
+                || uri.scheme_str() != Some("https")
+                || self.no_proxy.matches(host)
+            {
+                return None;
+            }
+            Some(url)
+        }
     }
-    Ok(Secret::new(full))
+
+    fn normalise_proxy_url(url: &Secret) -> Result<Secret, Error> {
+        let text = url.expose();
+        let full = if text.contains("://") {
+            text.to_owned()
+        } else {
+            format!("http://{text}")
+        };
+        let parsed: Uri = full.parse().map_err(|_| {
+            Error::config(format!("the proxy URL {} is not a URL", redact_url(text)))
+        })?;
+        if parsed.scheme_str().map(str::to_ascii_lowercase).as_deref() != Some("http") {
+            return Err(Error::config(format!(
+                "the proxy URL {} must start with http:// (only HTTP proxies are supported)",
+                redact_url(text)
+            )));
+        }
+        if parsed.host().is_none_or(str::is_empty) {
+            return Err(Error::config(format!(
+                "the proxy URL {} has no host",
+                redact_url(text)
+            )));
+        }
+        Ok(Secret::new(full))
+    }
 }
 
 /// A parsed `NO_PROXY` list.
@@ -258,6 +270,7 @@ mod tests {
         assert!(NoProxy::parse("0.0.0.0/0").matches("8.8.8.8"));
     }
 
+    #[cfg(any(feature = "ureq", feature = "reqwest"))]
     #[test]
     fn plan_keeps_loopback_and_http_direct() {
         let plan = ProxyPlan::new(&ProxyOptions::Url {
@@ -279,6 +292,7 @@ mod tests {
         assert_eq!(via("http://127.0.0.1/v1"), None);
     }
 
+    #[cfg(any(feature = "ureq", feature = "reqwest"))]
     #[test]
     fn bad_proxy_urls_are_config_errors_without_the_password() {
         let err = ProxyPlan::new(&ProxyOptions::Url {

@@ -108,6 +108,15 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The `Retry-After` of a response's headers, parsed by [`parse_retry_after`]; `None`
+/// when absent or unreadable.
+pub(crate) fn retry_after(headers: &http::HeaderMap, now: SystemTime) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| parse_retry_after(value, now))
+}
+
 impl RetryPolicy {
     /// The backoff delay before retry number `retry` (0 for the first retry), with
     /// `random` in `[0, 1)` choosing a point under the ceiling (full jitter).

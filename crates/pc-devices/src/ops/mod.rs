@@ -45,13 +45,14 @@ pub use tracking::{UploadAccepted, tracking_id_from_body, tracking_id_from_locat
 
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
-use pc_models::{Collection, CustomerId, ParseError, ServiceError, ThrottleError};
+use pc_http::{ApiError, Diagnostics};
+use pc_models::{Collection, CustomerId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::time::Duration;
+use std::time::SystemTime;
 
 use crate::Error;
-use crate::error::{CallInfo, DecodeFailure, ServiceFailure};
+use crate::error::{DecodeFailure, DecodeProblem};
 
 /// One Partner Center operation: a pure request builder and a pure response parser.
 ///
@@ -66,8 +67,12 @@ pub trait Operation {
     /// be sent with [`Error::InvalidInput`].
     fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error>;
 
-    /// Reads the answer: the typed output of a success, [`Error::Service`] for an
-    /// error status, [`Error::Decode`] for a body that is not the expected resource.
+    /// Reads the answer: the typed output of a success; for an error status
+    /// [`Error::Http`] holding [`pc_http::Error::Api`], the same error a [`pc_http`]
+    /// pipeline gives; [`Error::Decode`] for a body that is not the expected resource.
+    ///
+    /// The call's ids come from the response headers, or from the
+    /// [`pc_http::Diagnostics`] in its extensions ([`Diagnostics::from_response`]).
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error>;
 }
 
@@ -130,58 +135,39 @@ fn json_body(what: &'static str, body: &impl Serialize) -> Result<Vec<u8>, Error
     serde_json::to_vec(body).map_err(|error| Error::invalid(what, "(body)", error.to_string()))
 }
 
-/// Turns an error status into [`Error::Service`]; passes a success through.
+/// Turns an error status into [`pc_http::Error::Api`]; passes a success through with
+/// the call's diagnostics.
 fn check_status(
     method: Method,
     path: String,
     response: &http::Response<Vec<u8>>,
-) -> Result<CallInfo, Error> {
-    let call = CallInfo::of_response(method, path, response);
-    let status = response.status();
-    if status.is_success() {
-        return Ok(call);
+) -> Result<Diagnostics, Error> {
+    let diagnostics = Diagnostics::from_response(method, path, response);
+    if response.status().is_success() {
+        return Ok(diagnostics);
     }
-    Err(Error::Service(Box::new(service_failure(call, response))))
+    // A parser has no clock of its own: a `Retry-After` date is measured from now.
+    let error = ApiError::from_response(response, diagnostics, SystemTime::now());
+    Err(Error::Http(error.into()))
 }
 
-/// Reads whichever error shape the body has; a body in neither is kept raw.
-fn service_failure(call: CallInfo, response: &http::Response<Vec<u8>>) -> ServiceFailure {
-    let body = response.body();
-    let (mut code, mut description) = (None, None);
-    if let Ok(error) = pc_models::from_slice::<ServiceError>(body) {
-        code = error.code.map(|code| code.as_str().to_owned());
-        description = error.description;
-    }
-    if code.is_none()
-        && description.is_none()
-        && let Ok(throttle) = pc_models::from_slice::<ThrottleError>(body)
-    {
-        description = throttle.message;
-    }
-    let retry_after = response
-        .headers()
-        .get(http::header::RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    ServiceFailure {
-        status: response.status(),
-        code,
-        description,
-        retry_after,
-        body: body.clone(),
-        call,
-    }
-}
-
-/// The JSON resource of a success answer.
+/// The JSON resource of a success answer; an empty body is a decode error that says so.
 fn parse_json<T: DeserializeOwned>(
     method: Method,
     path: String,
     response: &http::Response<Vec<u8>>,
 ) -> Result<T, Error> {
-    let call = check_status(method, path, response)?;
-    pc_models::from_slice(response.body()).map_err(|source| decode(call, response.status(), source))
+    let diagnostics = check_status(method, path, response)?;
+    if is_blank(response.body()) {
+        let expected = expected_type::<T>();
+        return Err(decode(
+            diagnostics,
+            response.status(),
+            DecodeProblem::Empty { expected },
+        ));
+    }
+    pc_models::from_slice(response.body())
+        .map_err(|source| decode(diagnostics, response.status(), DecodeProblem::Json(source)))
 }
 
 /// The JSON resource of a success answer, or `None` when the body is empty.
@@ -190,21 +176,36 @@ fn parse_optional_json<T: DeserializeOwned>(
     path: String,
     response: &http::Response<Vec<u8>>,
 ) -> Result<Option<T>, Error> {
-    let call = check_status(method, path, response)?;
-    let body = pc_models::strip_bom(response.body());
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let diagnostics = check_status(method, path, response)?;
+    if is_blank(response.body()) {
         return Ok(None);
     }
-    pc_models::from_slice(body)
+    pc_models::from_slice(response.body())
         .map(Some)
-        .map_err(|source| decode(call, response.status(), source))
+        .map_err(|source| decode(diagnostics, response.status(), DecodeProblem::Json(source)))
 }
 
-fn decode(call: CallInfo, status: StatusCode, source: ParseError) -> Error {
+/// Whether a body holds nothing but a byte-order mark and white space.
+fn is_blank(body: &[u8]) -> bool {
+    pc_models::strip_bom(body)
+        .iter()
+        .all(u8::is_ascii_whitespace)
+}
+
+/// The name of `T` as pc-models' parse errors spell it (`Collection<Device>`).
+fn expected_type<T: DeserializeOwned>() -> String {
+    // Parsing nothing always fails, and the error names the type expected.
+    match pc_models::from_slice::<T>(b"") {
+        Err(error) => error.expected().to_owned(),
+        Ok(_) => std::any::type_name::<T>().to_owned(),
+    }
+}
+
+fn decode(diagnostics: Diagnostics, status: StatusCode, problem: DecodeProblem) -> Error {
     Error::Decode(Box::new(DecodeFailure {
         status,
-        source,
-        call,
+        problem,
+        diagnostics,
     }))
 }
 

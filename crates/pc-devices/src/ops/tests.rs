@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::DecodeProblem;
 use pc_models::{
     Attributes, BatchId, ConfigurationPolicy, Device, DeviceBatchCreationRequest, DeviceId,
     DevicePolicyUpdateRequest, KeyValuePair, PolicyCategory, PolicyId, PolicySetting, UploadStatus,
@@ -251,6 +252,89 @@ fn error_answers_name_status_code_description_and_ids() {
     assert_eq!(error.service_code(), Some("600"));
     assert_eq!(error.request_id(), Some(IDS[0].1));
     assert_eq!(error.correlation_id(), Some(IDS[1].1));
+    let api = api_error(&error);
+    assert_eq!(api.code.as_deref(), Some("600"));
+    assert_eq!(
+        api.description.as_deref(),
+        Some("The customer id is not valid.")
+    );
+    assert_eq!(api.body, fixture("service-error.json"));
+
+    // `Retry-After` in seconds, or as an HTTP date (one in the past asks for no wait).
+    let throttled = |retry_after: &str| {
+        op.parse_response(response(
+            429,
+            &[("Retry-After", retry_after)],
+            &fixture("throttle-error.json"),
+        ))
+        .unwrap_err()
+    };
+    let error = throttled("11");
+    let api = api_error(&error);
+    assert_eq!(api.retry_after, Some(std::time::Duration::from_secs(11)));
+    assert!(api.throttle.is_some());
+    assert_eq!(
+        api.description.as_deref(),
+        Some("Rate limit is exceeded. Try again in 11 seconds.")
+    );
+    let error = throttled("Wed, 21 Oct 2015 07:28:00 GMT");
+    assert_eq!(
+        api_error(&error).retry_after,
+        Some(std::time::Duration::ZERO)
+    );
+}
+
+/// The API error inside `error`, which must be one.
+fn api_error(error: &Error) -> &pc_http::ApiError {
+    match error {
+        Error::Http(pc_http::Error::Api(api)) => api,
+        other => panic!("not an API error: {other:?}"),
+    }
+}
+
+#[test]
+fn an_error_answer_is_the_same_error_through_a_pipeline() {
+    let op = GetBatchStatus::new(customer(), tracking());
+    let answers = [
+        (404, &IDS[..], fixture("service-error.json")),
+        (429, &IDS[..], fixture("throttle-error.json")),
+        (502, &IDS[..], b"<html>Bad gateway</html>".to_vec()),
+        (503, &[][..], Vec::new()),
+    ];
+    for (status, headers, body) in answers {
+        let parsed = op
+            .parse_response(response(status, headers, &body))
+            .unwrap_err();
+        let transport = pc_http::testing::ScriptedTransport::new();
+        transport.push_response(status, headers, body);
+        let pipeline = pc_http::Pipeline::new(
+            transport,
+            pc_http::StaticToken::new("t0ken"),
+            pc_http::ClientOptions {
+                retry: pc_http::RetryPolicy {
+                    max_retries: 0,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let sent = Error::Http(pipeline.send(op.to_request().unwrap()).unwrap_err());
+        let (parsed_api, sent_api) = (api_error(&parsed), api_error(&sent));
+        assert_eq!(parsed_api.status, sent_api.status);
+        assert_eq!(parsed_api.code, sent_api.code);
+        assert_eq!(parsed_api.description, sent_api.description);
+        assert_eq!(parsed_api.retry_after, sent_api.retry_after);
+        assert_eq!(parsed_api.body, sent_api.body);
+        assert_eq!(parsed_api.diagnostics.method, sent_api.diagnostics.method);
+        assert_eq!(parsed_api.diagnostics.path, sent_api.diagnostics.path);
+        if !headers.is_empty() {
+            // The answer names the ids, so the messages agree word for word.
+            assert_eq!(parsed.request_id(), sent.request_id());
+            assert_eq!(parsed.correlation_id(), sent.correlation_id());
+            assert_eq!(parsed.to_string(), sent.to_string());
+        }
+    }
 }
 
 #[test]
@@ -272,7 +356,39 @@ fn malformed_and_truncated_bodies_are_decode_errors() {
     let Error::Decode(failure) = &error else {
         panic!("{error:?}")
     };
-    assert!(failure.source.is_eof());
+    assert!(
+        matches!(&failure.problem, DecodeProblem::Json(source) if source.is_eof()),
+        "{failure}"
+    );
+}
+
+#[test]
+fn an_empty_success_where_a_resource_was_expected_says_the_body_is_empty() {
+    let op = GetBatchStatus::new(customer(), tracking());
+    for (status, body) in [(204, &b""[..]), (200, b" \r\n"), (200, pc_models::UTF8_BOM)] {
+        let error = op.parse_response(response(status, &IDS, body)).unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::Decode);
+        assert_eq!(error.request_id(), Some(IDS[0].1));
+        let Error::Decode(failure) = &error else {
+            panic!("{error:?}")
+        };
+        assert!(
+            matches!(&failure.problem, DecodeProblem::Empty { expected } if expected == "BatchUploadDetails"),
+            "{failure}"
+        );
+        if status == 204 {
+            insta::assert_snapshot!("empty_success", error.to_string());
+        }
+    }
+    let error = ListDevices::new(customer(), batch("Lab A"))
+        .parse_response(response(200, &IDS, b""))
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the body is empty where JSON for Collection<Device> was expected"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -94,7 +94,7 @@ pub(super) fn parse_accepted(
     path: String,
     response: &http::Response<Vec<u8>>,
 ) -> Result<UploadAccepted, Error> {
-    let call = check_status(method, path, response)?;
+    let diagnostics = check_status(method, path, response)?;
     let location = response
         .headers()
         .get(LOCATION)
@@ -109,6 +109,6 @@ pub(super) fn parse_accepted(
         status: response.status(),
         location,
         body: response.body().clone(),
-        call,
+        diagnostics,
     })))
 }
