@@ -71,3 +71,8 @@ pub use wait::{WaitOptions, WaitProgress};
 pub use pc_http as http_pipeline;
 /// The resource types, ids and helpers of `pc-models`, re-exported.
 pub use pc_models as models;
+
+/// The README's examples, compiled as doc tests so they stay true.
+#[cfg(all(doctest, feature = "blocking"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
