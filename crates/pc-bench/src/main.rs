@@ -3,56 +3,142 @@
 //! medians with their spread. See docs/PERFORMANCE.md for the targets.
 //!
 //! `--quick` is a smoke check: fewer rounds, and it fails only when a figure misses its
-//! target by more than a factor of 1.5 in the bad direction.
+//! target by more than a factor of 1.5 in the bad direction. `--only 1|2|2b|3` runs one
+//! target's figures (for profiling).
 
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod clients;
 mod documents;
 
-/// How a figure is judged against its target.
+/// How a figure is judged against its target (on the ratio candidate ÷ baseline).
 #[derive(Clone, Copy)]
 enum Target {
     /// The candidate must take at most this many times the baseline's time.
     AtMost(f64),
+    /// The candidate must reach at least this many times the baseline's rate.
+    AtLeast(f64),
+}
+
+/// What a sample is, and how it is printed.
+#[derive(Clone, Copy)]
+enum Unit {
+    /// A time in seconds (lower is better), printed in milliseconds.
+    Time,
+    /// Calls per second (higher is better).
+    Rate,
 }
 
 struct Figure {
     name: String,
     baseline: String,
-    candidate: Vec<Duration>,
-    reference: Vec<Duration>,
+    unit: Unit,
+    candidate: Vec<f64>,
+    reference: Vec<f64>,
     target: Option<Target>,
 }
 
 impl Figure {
+    /// A time figure: each sample is the time of one round divided by `per_round`
+    /// (the operations in a round).
+    fn times(
+        name: String,
+        baseline: &str,
+        (candidate, reference): (Vec<Duration>, Vec<Duration>),
+        per_round: usize,
+        target: Option<Target>,
+    ) -> Self {
+        let per = |samples: Vec<Duration>| -> Vec<f64> {
+            samples
+                .iter()
+                .map(|d| d.as_secs_f64() / per_round as f64)
+                .collect()
+        };
+        Self {
+            name,
+            baseline: baseline.to_owned(),
+            unit: Unit::Time,
+            candidate: per(candidate),
+            reference: per(reference),
+            target,
+        }
+    }
+
+    /// A rate figure: each sample is `calls` divided by the time of one round.
+    fn rates(
+        name: String,
+        baseline: &str,
+        (candidate, reference): (Vec<Duration>, Vec<Duration>),
+        calls: usize,
+        target: Option<Target>,
+    ) -> Self {
+        let per = |samples: Vec<Duration>| -> Vec<f64> {
+            samples
+                .iter()
+                .map(|d| calls as f64 / d.as_secs_f64().max(1e-9))
+                .collect()
+        };
+        Self {
+            name,
+            baseline: baseline.to_owned(),
+            unit: Unit::Rate,
+            candidate: per(candidate),
+            reference: per(reference),
+            target,
+        }
+    }
+
     fn ratio(&self) -> f64 {
-        median(&self.candidate).as_secs_f64() / median(&self.reference).as_secs_f64()
+        median(&self.candidate) / median(&self.reference)
     }
 
-    /// `Some(true)` when the target is met, `Some(false)` when missed by more than the
-    /// slack factor, `None` when there is no target.
+    /// `Some(true)` when the target is met (with `slack` the allowed factor in the bad
+    /// direction), `Some(false)` when missed, `None` when there is no target.
     fn verdict(&self, slack: f64) -> Option<bool> {
-        self.target
-            .map(|Target::AtMost(limit)| self.ratio() <= limit * slack)
+        let ratio = self.ratio();
+        self.target.map(|target| match target {
+            Target::AtMost(limit) => ratio <= limit * slack,
+            Target::AtLeast(limit) => ratio >= limit / slack,
+        })
+    }
+
+    fn format(&self, value: f64) -> String {
+        match self.unit {
+            Unit::Time => format!("{:.3} ms", value * 1e3),
+            Unit::Rate => format!("{value:.0} calls/s"),
+        }
+    }
+
+    fn format_range(&self, low: f64, high: f64) -> String {
+        match self.unit {
+            Unit::Time => format!("{:.3}–{:.3} ms", low * 1e3, high * 1e3),
+            Unit::Rate => format!("{low:.0}–{high:.0} calls/s"),
+        }
     }
 }
 
-fn median(samples: &[Duration]) -> Duration {
+fn sorted(samples: &[f64]) -> Vec<f64> {
     let mut sorted = samples.to_vec();
-    sorted.sort();
-    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+    sorted.sort_by(f64::total_cmp);
+    sorted
 }
 
-fn spread(samples: &[Duration]) -> (Duration, Duration) {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let low = sorted.get(sorted.len() / 10).copied().unwrap_or_default();
-    let high = sorted
-        .get(sorted.len() - 1 - sorted.len() / 10)
+fn median(samples: &[f64]) -> f64 {
+    sorted(samples)
+        .get(samples.len() / 2)
         .copied()
-        .unwrap_or_default();
+        .unwrap_or(f64::NAN)
+}
+
+fn spread(samples: &[f64]) -> (f64, f64) {
+    let sorted = sorted(samples);
+    if sorted.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let low = sorted[sorted.len() / 10];
+    let high = sorted[sorted.len() - 1 - sorted.len() / 10];
     (low, high)
 }
 
@@ -109,30 +195,30 @@ fn parse_figures(quick: bool) -> Vec<Figure> {
                 pc_models::from_slice(black_box(&bytes)).unwrap_or_default();
             black_box(details);
         };
-        let (candidate, reference) = interleave(rounds, typed, || {
+        let samples = interleave(rounds, typed, || {
             let value: serde_json::Value =
                 serde_json::from_slice(black_box(&bytes)).unwrap_or_default();
             black_box(value);
         });
         // Throughput ≥ 1.5× the Value parse means time ≤ 1/1.5 of it.
-        figures.push(Figure {
-            name: format!("typed parse, {devices} devices ({size})"),
-            baseline: "serde_json::Value".to_owned(),
-            candidate,
-            reference,
-            target: (devices == 50_000).then_some(Target::AtMost(1.0 / 1.5)),
-        });
-        let (candidate, reference) = interleave(rounds, typed, || {
+        figures.push(Figure::times(
+            format!("1: typed parse, {devices} devices ({size})"),
+            "serde_json::Value",
+            samples,
+            1,
+            (devices == 50_000).then_some(Target::AtMost(1.0 / 1.5)),
+        ));
+        let samples = interleave(rounds, typed, || {
             let bare: Result<documents::BareBatch, _> = serde_json::from_slice(black_box(&bytes));
             let _ = black_box(bare);
         });
-        figures.push(Figure {
-            name: format!("typed parse, {devices} devices ({size})"),
-            baseline: "bare #[derive(Deserialize)]".to_owned(),
-            candidate,
-            reference,
-            target: (devices == 50_000).then_some(Target::AtMost(1.25)),
-        });
+        figures.push(Figure::times(
+            format!("1: typed parse, {devices} devices ({size})"),
+            "bare #[derive(Deserialize)]",
+            samples,
+            1,
+            (devices == 50_000).then_some(Target::AtMost(1.25)),
+        ));
     }
     figures
 }
@@ -147,18 +233,78 @@ fn format_size(bytes: usize) -> String {
     }
 }
 
+/// Which targets to run.
+struct Selection {
+    quick: bool,
+    only: Option<String>,
+}
+
+impl Selection {
+    fn parse(args: &[String]) -> Option<Self> {
+        let mut selection = Self {
+            quick: false,
+            only: None,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => selection.quick = true,
+                "--only" => match args.next().map(String::as_str) {
+                    Some(target @ ("1" | "2" | "2b" | "3")) => {
+                        selection.only = Some(target.to_owned());
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        Some(selection)
+    }
+
+    fn runs(&self, target: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| only == target)
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = match args.as_slice() {
-        [] => false,
-        [flag] if flag == "--quick" => true,
-        _ => {
-            eprintln!("usage: pc-bench [--quick]");
-            return ExitCode::from(2);
-        }
+    let Some(selection) = Selection::parse(&args) else {
+        eprintln!("usage: pc-bench [--quick] [--only 1|2|2b|3]");
+        return ExitCode::from(2);
     };
+    let quick = selection.quick;
     let slack = if quick { 1.5 } else { 1.0 };
-    let figures = parse_figures(quick);
+    let mut figures = Vec::new();
+    if selection.runs("1") {
+        figures.extend(parse_figures(quick));
+    }
+    if ["2", "2b", "3"].iter().any(|target| selection.runs(target)) {
+        let bench = match clients::Bench::start() {
+            Ok(bench) => bench,
+            Err(error) => {
+                eprintln!("pc-bench: cannot set up the client benchmarks: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut run = |target: &str,
+                       figures_of: fn(
+            &clients::Bench,
+            bool,
+        ) -> Result<Vec<Figure>, clients::BenchError>| {
+            if !selection.runs(target) {
+                return Ok(());
+            }
+            figures.extend(figures_of(&bench, quick)?);
+            Ok::<(), clients::BenchError>(())
+        };
+        let outcome = run("2", clients::blocking_figures)
+            .and_then(|()| run("2b", clients::concurrent_figures))
+            .and_then(|()| run("3", clients::throughput_figures));
+        if let Err(error) = outcome {
+            eprintln!("pc-bench: a client benchmark failed: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
     println!(
         "| figure | baseline | candidate median | baseline median | ratio | candidate p10–p90 | target | verdict |"
     );
@@ -168,6 +314,7 @@ fn main() -> ExitCode {
         let (low, high) = spread(&figure.candidate);
         let target = match figure.target {
             Some(Target::AtMost(limit)) => format!("≤ {limit:.2}×"),
+            Some(Target::AtLeast(limit)) => format!("≥ {limit:.2}×"),
             None => "reported".to_owned(),
         };
         let verdict = match figure.verdict(slack) {
@@ -179,14 +326,13 @@ fn main() -> ExitCode {
             None => "-",
         };
         println!(
-            "| {} | {} | {:.3} ms | {:.3} ms | {:.2}× | {:.3}–{:.3} ms | {target} | {verdict} |",
+            "| {} | {} | {} | {} | {:.2}× | {} | {target} | {verdict} |",
             figure.name,
             figure.baseline,
-            median(&figure.candidate).as_secs_f64() * 1e3,
-            median(&figure.reference).as_secs_f64() * 1e3,
+            figure.format(median(&figure.candidate)),
+            figure.format(median(&figure.reference)),
             figure.ratio(),
-            low.as_secs_f64() * 1e3,
-            high.as_secs_f64() * 1e3,
+            figure.format_range(low, high),
         );
     }
     if missed > 0 {
