@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use http::Uri;
+use http::uri::{Authority, PathAndQuery, Scheme};
 
 use crate::Error;
 
@@ -196,6 +197,66 @@ impl BaseUrl {
     }
 }
 
+/// A [`BaseUrl`] with its scheme and authority parsed once, so that joining a path-only
+/// request URI (every call) moves its parts instead of printing and re-parsing it.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolver {
+    base: BaseUrl,
+    scheme: Scheme,
+    authority: Authority,
+}
+
+impl Resolver {
+    pub(crate) fn new(base: BaseUrl) -> Result<Self, Error> {
+        let invalid = |e: &dyn fmt::Display| Error::config(format!("{base} is not a URL: {e}"));
+        let scheme = Scheme::from_str(&base.scheme).map_err(|e| invalid(&e))?;
+        let authority = Authority::from_str(&base.authority).map_err(|e| invalid(&e))?;
+        Ok(Self {
+            base,
+            scheme,
+            authority,
+        })
+    }
+
+    /// The base URL.
+    pub(crate) fn base(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// [`BaseUrl::join`] for an already parsed URI, with the same results and errors.
+    pub(crate) fn join(&self, uri: Uri) -> Result<Uri, Error> {
+        if uri.scheme().is_some() || uri.authority().is_some() {
+            return self.base.join(&uri.to_string());
+        }
+        let mut parts = uri.into_parts();
+        let pq = parts
+            .path_and_query
+            .take()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        let target = pq.as_str();
+        if !target.starts_with('/') {
+            return Err(Error::config(format!(
+                "the request path {target:?} must start with '/'"
+            )));
+        }
+        let invalid = |target: &str, e: &dyn fmt::Display| {
+            Error::config(format!("{target:?} is not a valid request path: {e}"))
+        };
+        let pq = if self.base.prefix.is_empty() {
+            pq
+        } else {
+            PathAndQuery::try_from(format!("{}{target}", self.base.prefix))
+                .map_err(|e| invalid(target, &e))?
+        };
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(pq);
+        // Scheme, authority and path are all set, which is all `from_parts` asks.
+        Uri::from_parts(parts)
+            .map_err(|e| Error::config(format!("the request URI cannot be built: {e}")))
+    }
+}
+
 impl Default for BaseUrl {
     fn default() -> Self {
         Cloud::Global.base_url()
@@ -233,14 +294,16 @@ pub fn check_uri(uri: &Uri) -> Result<(), String> {
     let host = uri
         .host()
         .ok_or_else(|| format!("the URL {uri} has no host"))?;
-    match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
-        Some("https") => Ok(()),
-        Some("http") if is_loopback_host(host) => Ok(()),
-        Some("http") => Err(format!(
+    // Compared without changing case, so that checking a URI allocates nothing.
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") && is_loopback_host(host) => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") => Err(format!(
             "plain http is only allowed to loopback hosts (localhost, 127.0.0.0/8, [::1]); use https://{host}"
         )),
         Some(other) => Err(format!(
-            "the URL scheme {other:?} is not supported: use https"
+            "the URL scheme {:?} is not supported: use https",
+            other.to_ascii_lowercase()
         )),
         None => Err(format!("the URL for {host} has no scheme: use https://")),
     }
@@ -309,6 +372,38 @@ mod tests {
         assert_eq!(
             global.join("/v1/customers").unwrap().to_string(),
             "https://api.partnercenter.microsoft.com/v1/customers"
+        );
+    }
+
+    #[test]
+    fn resolver_joins_as_base_url_does() {
+        for base in [
+            "https://h.invalid/prefix/",
+            "http://127.0.0.1:8080",
+            "https://api.partnercenter.microsoft.com",
+        ] {
+            let base = BaseUrl::parse(base).unwrap();
+            let resolver = Resolver::new(base.clone()).unwrap();
+            for target in [
+                "/v1/a%20b?x=1",
+                "/",
+                "/v1/customers/c/batchJobStatus/t",
+                "*",
+                "https://h.invalid/other",
+                "http://127.0.0.1:8080/v1/x",
+                "https://evil.invalid/v1",
+                "example.invalid",
+            ] {
+                let uri: Uri = target.parse().unwrap();
+                let expected = base.join(target).map_err(|e| e.to_string());
+                let joined = resolver.join(uri).map_err(|e| e.to_string());
+                assert_eq!(joined, expected, "{base} + {target}");
+            }
+        }
+        let resolver = Resolver::new(BaseUrl::default()).unwrap();
+        assert_eq!(
+            resolver.join(Uri::default()).unwrap(),
+            "https://api.partnercenter.microsoft.com/"
         );
     }
 

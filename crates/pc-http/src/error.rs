@@ -185,19 +185,11 @@ impl Diagnostics {
 
     /// Takes the ids a response names in place of those sent.
     pub(crate) fn note_response(&mut self, headers: &HeaderMap) {
-        use crate::headers::{MS_CORRELATION_ID, MS_CV, MS_REQUEST_ID, MS_SERVER_ID, text};
-        if let Some(id) = text(headers, &MS_REQUEST_ID) {
-            self.request_id = Some(id);
-        }
-        if let Some(id) = text(headers, &MS_CORRELATION_ID) {
-            self.correlation_id = Some(id);
-        }
-        if let Some(cv) = text(headers, &MS_CV) {
-            self.cv = Some(cv);
-        }
-        if let Some(server) = text(headers, &MS_SERVER_ID) {
-            self.server_id = Some(server);
-        }
+        use crate::headers::{MS_CORRELATION_ID, MS_CV, MS_REQUEST_ID, MS_SERVER_ID};
+        note(&mut self.request_id, headers, &MS_REQUEST_ID);
+        note(&mut self.correlation_id, headers, &MS_CORRELATION_ID);
+        note(&mut self.cv, headers, &MS_CV);
+        note(&mut self.server_id, headers, &MS_SERVER_ID);
     }
 
     /// `(MS-CorrelationId …, MS-RequestId …)`, the tail of every error message.
@@ -212,6 +204,16 @@ impl Diagnostics {
             self.request_id.as_deref().unwrap_or("none"),
         ));
         out
+    }
+}
+
+/// Puts a header's printable value in `slot`, allocating only when it differs from what
+/// the slot holds (the pipeline notes a response's ids once, a parser again).
+fn note(slot: &mut Option<String>, headers: &HeaderMap, name: &http::HeaderName) {
+    if let Some(text) = headers.get(name).and_then(|value| value.to_str().ok())
+        && slot.as_deref() != Some(text)
+    {
+        *slot = Some(text.to_owned());
     }
 }
 

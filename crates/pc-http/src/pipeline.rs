@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::auth::{AsyncTokenProvider, TokenProvider};
 use crate::call::{Call, Core, Step};
+use crate::endpoint::Resolver;
 use crate::error::Diagnostics;
 use crate::proxy::ProxyOptions;
 use crate::runtime::{
@@ -105,13 +106,14 @@ impl ClientOptions {
             None => new_request_id(),
         };
         Ok(Core {
-            base_url: self.base_url.clone(),
+            base: Resolver::new(self.base_url.clone())?,
             locale: header_value("locale", &self.locale)?,
             user_agent: header_value("user agent", &self.user_agent)?,
             correlation_id: header_value("correlation id", &correlation_id)?,
             retry: self.retry.clone(),
             clock: Arc::new(SystemClock),
             jitter: Arc::new(OsJitter),
+            authorization: Arc::default(),
         })
     }
 }
@@ -345,7 +347,7 @@ pub struct Pipeline {
 impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pipeline")
-            .field("base_url", &self.core.base_url.to_string())
+            .field("base_url", &self.core.base.base().to_string())
             .field("correlation_id", &self.core.correlation_id)
             .field("retry", &self.core.retry)
             .finish_non_exhaustive()
@@ -412,7 +414,7 @@ impl Pipeline {
 
     /// The base URL paths are resolved against.
     pub fn base_url(&self) -> &BaseUrl {
-        &self.core.base_url
+        self.core.base.base()
     }
 
     /// Sends one logical call.
@@ -457,7 +459,7 @@ pub struct AsyncPipeline {
 impl fmt::Debug for AsyncPipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncPipeline")
-            .field("base_url", &self.core.base_url.to_string())
+            .field("base_url", &self.core.base.base().to_string())
             .field("correlation_id", &self.core.correlation_id)
             .field("retry", &self.core.retry)
             .finish_non_exhaustive()
@@ -523,7 +525,7 @@ impl AsyncPipeline {
 
     /// The base URL paths are resolved against.
     pub fn base_url(&self) -> &BaseUrl {
-        &self.core.base_url
+        self.core.base.base()
     }
 
     /// Sends one logical call; see [`Pipeline::send`].

@@ -32,13 +32,31 @@ impl GetBatchStatus {
 
     /// The request path.
     pub fn path(&self) -> String {
-        format!(
-            "{}/batchJobStatus/{}",
-            customer_path(&self.customer),
+        // One buffer of the exact length, the GUIDs encoded in place (this runs on every
+        // status poll; `format!` through `customer_path` built two strings).
+        let mut buffer = pc_models::Uuid::encode_buffer();
+        let mut path = String::with_capacity(STATUS_PATH_LEN);
+        path.push_str("/v1/customers/");
+        path.push_str(
+            self.customer
+                .as_uuid()
+                .hyphenated()
+                .encode_lower(&mut buffer),
+        );
+        path.push_str("/batchJobStatus/");
+        path.push_str(
             self.tracking
-        )
+                .as_uuid()
+                .hyphenated()
+                .encode_lower(&mut buffer),
+        );
+        path
     }
 }
+
+/// The length of a status path: `/v1/customers/` (14), a GUID (36),
+/// `/batchJobStatus/` (16), a GUID (36).
+const STATUS_PATH_LEN: usize = 14 + 36 + 16 + 36;
 
 impl Operation for GetBatchStatus {
     type Output = BatchUploadDetails;
@@ -48,7 +66,7 @@ impl Operation for GetBatchStatus {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_json(Method::GET, self.path(), &response)
+        parse_json(Method::GET, &|| self.path(), &response)
     }
 }
 
@@ -90,7 +108,7 @@ impl Operation for CreateDeviceBatch {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_accepted(Method::POST, batches_path(&self.customer), &response)
+        parse_accepted(Method::POST, &|| batches_path(&self.customer), &response)
     }
 }
 
@@ -131,7 +149,7 @@ impl Operation for AddDevices {
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
         let path = devices_path(&self.customer, &self.batch)?;
-        parse_accepted(Method::POST, path, &response)
+        parse_accepted(Method::POST, &|| path.clone(), &response)
     }
 }
 
@@ -165,7 +183,7 @@ impl Operation for ListDeviceBatches {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_json(Method::GET, batches_path(&self.customer), &response)
+        parse_json(Method::GET, &|| batches_path(&self.customer), &response)
     }
 }
 
@@ -219,7 +237,7 @@ impl Operation for ListDevices {
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
         let path = devices_path(&self.customer, &self.batch)?;
-        parse_json(Method::GET, path, &response)
+        parse_json(Method::GET, &|| path.clone(), &response)
     }
 }
 
@@ -277,7 +295,8 @@ impl Operation for DeleteDevice {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<(), Error> {
-        check_status(Method::DELETE, self.path()?, &response).map(drop)
+        let path = self.path()?;
+        check_status(Method::DELETE, &|| path.clone(), &response)
     }
 }
 
@@ -311,6 +330,6 @@ impl Operation for UpdateDevicePolicies {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_accepted(Method::PATCH, self.path(), &response)
+        parse_accepted(Method::PATCH, &|| self.path(), &response)
     }
 }

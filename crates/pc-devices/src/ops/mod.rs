@@ -135,17 +135,35 @@ fn json_body(what: &'static str, body: &impl Serialize) -> Result<Vec<u8>, Error
     serde_json::to_vec(body).map_err(|error| Error::invalid(what, "(body)", error.to_string()))
 }
 
-/// Turns an error status into [`pc_http::Error::Api`]; passes a success through with
-/// the call's diagnostics.
+/// A parser's way to the request path: called only when an error needs diagnostics and
+/// the response carries none, so a success never formats the path a second time.
+type PathFn<'a> = &'a dyn Fn() -> String;
+
+/// The call's diagnostics for an error: [`Diagnostics::from_response`], with the path
+/// formatted only when the response has no diagnostics attached (a pipeline's do).
+fn diagnostics(
+    method: Method,
+    path: PathFn<'_>,
+    response: &http::Response<Vec<u8>>,
+) -> Diagnostics {
+    let path = if response.extensions().get::<Diagnostics>().is_some() {
+        String::new()
+    } else {
+        path()
+    };
+    Diagnostics::from_response(method, path, response)
+}
+
+/// Turns an error status into [`pc_http::Error::Api`]; a success passes.
 fn check_status(
     method: Method,
-    path: String,
+    path: PathFn<'_>,
     response: &http::Response<Vec<u8>>,
-) -> Result<Diagnostics, Error> {
-    let diagnostics = Diagnostics::from_response(method, path, response);
+) -> Result<(), Error> {
     if response.status().is_success() {
-        return Ok(diagnostics);
+        return Ok(());
     }
+    let diagnostics = diagnostics(method, path, response);
     // A parser has no clock of its own: a `Retry-After` date is measured from now.
     let error = ApiError::from_response(response, diagnostics, SystemTime::now());
     Err(Error::Http(error.into()))
@@ -154,35 +172,46 @@ fn check_status(
 /// The JSON resource of a success answer; an empty body is a decode error that says so.
 fn parse_json<T: DeserializeOwned>(
     method: Method,
-    path: String,
+    path: PathFn<'_>,
     response: &http::Response<Vec<u8>>,
 ) -> Result<T, Error> {
-    let diagnostics = check_status(method, path, response)?;
+    check_status(method.clone(), path, response)?;
     if is_blank(response.body()) {
         let expected = expected_type::<T>();
         return Err(decode(
-            diagnostics,
+            diagnostics(method, path, response),
             response.status(),
             DecodeProblem::Empty { expected },
         ));
     }
-    pc_models::from_slice(response.body())
-        .map_err(|source| decode(diagnostics, response.status(), DecodeProblem::Json(source)))
+    pc_models::from_slice(response.body()).map_err(|source| {
+        decode(
+            diagnostics(method, path, response),
+            response.status(),
+            DecodeProblem::Json(source),
+        )
+    })
 }
 
 /// The JSON resource of a success answer, or `None` when the body is empty.
 fn parse_optional_json<T: DeserializeOwned>(
     method: Method,
-    path: String,
+    path: PathFn<'_>,
     response: &http::Response<Vec<u8>>,
 ) -> Result<Option<T>, Error> {
-    let diagnostics = check_status(method, path, response)?;
+    check_status(method.clone(), path, response)?;
     if is_blank(response.body()) {
         return Ok(None);
     }
     pc_models::from_slice(response.body())
         .map(Some)
-        .map_err(|source| decode(diagnostics, response.status(), DecodeProblem::Json(source)))
+        .map_err(|source| {
+            decode(
+                diagnostics(method, path, response),
+                response.status(),
+                DecodeProblem::Json(source),
+            )
+        })
 }
 
 /// Whether a body holds nothing but a byte-order mark and white space.

@@ -53,7 +53,7 @@ impl Operation for ListConfigurationPolicies {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_json(Method::GET, policies_path(&self.customer), &response)
+        parse_json(Method::GET, &|| policies_path(&self.customer), &response)
     }
 }
 
@@ -101,7 +101,7 @@ impl Operation for GetConfigurationPolicy {
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
         let path = policy_path(&self.customer, &self.policy)?;
-        parse_json(Method::GET, path, &response)
+        parse_json(Method::GET, &|| path.clone(), &response)
     }
 }
 
@@ -132,7 +132,7 @@ impl Operation for CreateConfigurationPolicy {
     }
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_optional_json(Method::POST, policies_path(&self.customer), &response)
+        parse_optional_json(Method::POST, &|| policies_path(&self.customer), &response)
             .map(|created| created.unwrap_or_else(|| self.policy.clone()))
     }
 }
@@ -174,7 +174,7 @@ impl Operation for UpdateConfigurationPolicy {
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
         let path = policy_path(&self.customer, &self.policy_id)?;
-        parse_optional_json(Method::PUT, path, &response)
+        parse_optional_json(Method::PUT, &|| path.clone(), &response)
             .map(|updated| updated.unwrap_or_else(|| self.policy.clone()))
     }
 }
@@ -209,6 +209,6 @@ impl Operation for DeleteConfigurationPolicy {
 
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<(), Error> {
         let path = policy_path(&self.customer, &self.policy)?;
-        check_status(Method::DELETE, path, &response).map(drop)
+        check_status(Method::DELETE, &|| path.clone(), &response)
     }
 }

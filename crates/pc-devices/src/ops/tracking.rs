@@ -5,7 +5,7 @@ use http::header::LOCATION;
 use pc_models::TrackingId;
 use serde::Serialize;
 
-use super::check_status;
+use super::{PathFn, check_status, diagnostics};
 use crate::Error;
 use crate::error::MissingTrackingId;
 
@@ -91,10 +91,10 @@ pub fn tracking_id_from_body(body: &[u8]) -> Option<TrackingId> {
 /// body, else [`Error::MissingTrackingId`].
 pub(super) fn parse_accepted(
     method: Method,
-    path: String,
+    path: PathFn<'_>,
     response: &http::Response<Vec<u8>>,
 ) -> Result<UploadAccepted, Error> {
-    let diagnostics = check_status(method, path, response)?;
+    check_status(method.clone(), path, response)?;
     let location = response
         .headers()
         .get(LOCATION)
@@ -109,6 +109,6 @@ pub(super) fn parse_accepted(
         status: response.status(),
         location,
         body: response.body().clone(),
-        diagnostics,
+        diagnostics: diagnostics(method, path, response),
     })))
 }

@@ -64,6 +64,9 @@ impl ReqwestTransport {
     }
 }
 
+/// The most a response body buffer reserves before bytes arrive: 1 MiB.
+const PREALLOCATE_MAX: u64 = 1024 * 1024;
+
 fn map_error(error: reqwest::Error, reading_body: bool) -> TransportError {
     use TransportErrorKind as K;
     let kind = if error.is_timeout() {
@@ -123,13 +126,14 @@ impl AsyncHttpTransport for ReqwestTransport {
             .execute(request)
             .await
             .map_err(|e| map_error(e, false))?;
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_body_bytes)
-        {
+        let announced = response.content_length();
+        if announced.is_some_and(|len| len > self.max_body_bytes) {
             return Err(too_large(self.max_body_bytes));
         }
-        let mut body = Vec::new();
+        // Room for the announced length, so that a body in many chunks is not copied as
+        // the buffer grows; bounded, since the announcement is the server's word.
+        let capacity = announced.unwrap_or(0).min(PREALLOCATE_MAX) as usize;
+        let mut body = Vec::with_capacity(capacity);
         while let Some(chunk) = response.chunk().await.map_err(|e| map_error(e, true))? {
             if (body.len() + chunk.len()) as u64 > self.max_body_bytes {
                 return Err(too_large(self.max_body_bytes));
