@@ -257,6 +257,41 @@ trait Grant: Send + Sync {
     fn cache(&self) -> &TokenCache;
 }
 
+/// Both token-provider traits for a grant: fetch through its cache, forget a rejected
+/// token, always refreshable.
+macro_rules! grant_token_providers {
+    ($grant:ty) => {
+        impl TokenProvider for $grant {
+            fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+                fetch_blocking(self, ctx)
+            }
+
+            fn invalidate(&self, rejected: &Secret) {
+                self.cache().forget(rejected);
+            }
+
+            fn can_refresh(&self) -> bool {
+                true
+            }
+        }
+
+        #[async_trait]
+        impl AsyncTokenProvider for $grant {
+            async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+                fetch_async(self, ctx).await
+            }
+
+            fn invalidate(&self, rejected: &Secret) {
+                self.cache().forget(rejected);
+            }
+
+            fn can_refresh(&self) -> bool {
+                true
+            }
+        }
+    };
+}
+
 fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
     let started = ctx.now();
     if let Some(token) = grant.cache().fresh(started) {
@@ -379,34 +414,7 @@ impl Grant for ClientCredentials {
     }
 }
 
-impl TokenProvider for ClientCredentials {
-    fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
-        fetch_blocking(self, ctx)
-    }
-
-    fn invalidate(&self, rejected: &Secret) {
-        self.cache.forget(rejected);
-    }
-
-    fn can_refresh(&self) -> bool {
-        true
-    }
-}
-
-#[async_trait]
-impl AsyncTokenProvider for ClientCredentials {
-    async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
-        fetch_async(self, ctx).await
-    }
-
-    fn invalidate(&self, rejected: &Secret) {
-        self.cache.forget(rejected);
-    }
-
-    fn can_refresh(&self) -> bool {
-        true
-    }
-}
+grant_token_providers!(ClientCredentials);
 
 /// A callback told about each new refresh token the endpoint hands out.
 pub type RefreshTokenCallback = Arc<dyn Fn(&Secret) + Send + Sync>;
@@ -527,31 +535,4 @@ impl Grant for RefreshTokenGrant {
     }
 }
 
-impl TokenProvider for RefreshTokenGrant {
-    fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
-        fetch_blocking(self, ctx)
-    }
-
-    fn invalidate(&self, rejected: &Secret) {
-        self.cache.forget(rejected);
-    }
-
-    fn can_refresh(&self) -> bool {
-        true
-    }
-}
-
-#[async_trait]
-impl AsyncTokenProvider for RefreshTokenGrant {
-    async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
-        fetch_async(self, ctx).await
-    }
-
-    fn invalidate(&self, rejected: &Secret) {
-        self.cache.forget(rejected);
-    }
-
-    fn can_refresh(&self) -> bool {
-        true
-    }
-}
+grant_token_providers!(RefreshTokenGrant);
