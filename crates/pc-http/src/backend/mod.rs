@@ -9,8 +9,26 @@ pub(crate) mod ureq;
 
 use std::error::Error as StdError;
 use std::io;
+use std::time::Duration;
 
-use crate::{TransportError, TransportErrorKind};
+use crate::endpoint::check_uri;
+use crate::{AttemptTimeout, TransportError, TransportErrorKind};
+
+/// What both backends decide before sending: whether the URI may be used (https, or
+/// plain http to a loopback host), and this attempt's timeout (the request's
+/// [`AttemptTimeout`], never above the backend's own).
+#[allow(dead_code)]
+pub(crate) fn admit(
+    request: &http::Request<Vec<u8>>,
+    timeout: Duration,
+) -> Result<Duration, TransportError> {
+    check_uri(request.uri())
+        .map_err(|m| TransportError::new(TransportErrorKind::InvalidRequest, m))?;
+    Ok(request
+        .extensions()
+        .get::<AttemptTimeout>()
+        .map_or(timeout, |t| t.0.min(timeout)))
+}
 
 /// Whether a rustls error hides somewhere in an error's source chain.
 #[allow(dead_code)]

@@ -4,13 +4,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{has_tls_cause, too_large};
-use crate::endpoint::check_uri;
+use super::{admit, has_tls_cause, too_large};
 use crate::proxy::ProxyPlan;
-use crate::{
-    AsyncHttpTransport, AttemptTimeout, ClientOptions, Error, TransportError, TransportErrorKind,
-    tls,
-};
+use crate::{AsyncHttpTransport, ClientOptions, Error, TransportError, TransportErrorKind, tls};
 
 /// The async transport: reqwest with the shared rustls trust (the same
 /// `rustls::ClientConfig` [`tls::client_config`] builds), statuses as data, one timeout
@@ -110,12 +106,7 @@ impl AsyncHttpTransport for ReqwestTransport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        check_uri(request.uri())
-            .map_err(|m| TransportError::new(TransportErrorKind::InvalidRequest, m))?;
-        let timeout = request
-            .extensions()
-            .get::<AttemptTimeout>()
-            .map_or(self.timeout, |t| t.0.min(self.timeout));
+        let timeout = admit(&request, self.timeout)?;
         let client = match (&self.proxied, self.plan.proxy_for(request.uri())) {
             (Some(proxied), Some(_)) => proxied,
             _ => &self.direct,

@@ -5,12 +5,9 @@ use std::time::Duration;
 
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
-use super::{io_kind, too_large};
-use crate::endpoint::check_uri;
+use super::{admit, io_kind, too_large};
 use crate::proxy::ProxyPlan;
-use crate::{
-    AttemptTimeout, ClientOptions, Error, HttpTransport, TransportError, TransportErrorKind, tls,
-};
+use crate::{ClientOptions, Error, HttpTransport, TransportError, TransportErrorKind, tls};
 
 /// The blocking transport: ureq with the shared rustls trust (ring, web PKI roots plus
 /// the extra roots), statuses as data, one timeout per attempt, a capped body.
@@ -100,12 +97,7 @@ impl HttpTransport for UreqTransport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        check_uri(request.uri())
-            .map_err(|m| TransportError::new(TransportErrorKind::InvalidRequest, m))?;
-        let timeout = request
-            .extensions()
-            .get::<AttemptTimeout>()
-            .map_or(self.timeout, |t| t.0.min(self.timeout));
+        let timeout = admit(&request, self.timeout)?;
         let agent = match (&self.proxied, self.plan.proxy_for(request.uri())) {
             (Some(proxied), Some(_)) => proxied,
             _ => &self.direct,
