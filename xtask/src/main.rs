@@ -1,7 +1,8 @@
 //! The project's own automation, run as `cargo xtask <task>`.
 //!
 //! - `ci`: everything a submission must pass (formatting, clippy, tests, doc tests,
-//!   rustdoc, each backend feature alone, the dependency-graph invariants).
+//!   rustdoc, each backend feature alone, the README's demo, the dependency-graph
+//!   invariants, the quick bench).
 //! - `snapshots [--accept]`: review pending insta snapshot changes and accept them.
 //! - `bench [--quick]`: the performance figures of docs/PERFORMANCE.md.
 //!
@@ -163,6 +164,19 @@ fn ci(args: &[String]) -> Result {
             check,
         )?;
     }
+
+    // The README's first command, as a user runs it: the demo on the bundled simulator.
+    let mut demo = cargo();
+    demo.args([
+        "run",
+        "--quiet",
+        "--package",
+        "pc-devices",
+        "--example",
+        "demo",
+    ]);
+    demo.env_remove("PARTNER_CENTER_BASE_URL");
+    step("the README's demo", demo)?;
 
     eprintln!("==> dependency-graph invariants");
     graph::check_all()?;
