@@ -8,8 +8,8 @@ use pc_models::{
 
 use super::tracking::parse_accepted;
 use super::{
-    Operation, PagedOperation, UploadAccepted, check_status, customer_path, json_body,
-    page_request, parse_json, request,
+    Operation, UploadAccepted, check_status, customer_path, json_body, page_request,
+    paged_operation, parse_json, request,
 };
 use crate::Error;
 use crate::path::encode_segment;
@@ -187,20 +187,7 @@ impl Operation for ListDeviceBatches {
     }
 }
 
-impl PagedOperation for ListDeviceBatches {
-    type Item = DeviceBatch;
-
-    fn continuation_token(&self) -> Option<&str> {
-        self.continuation_token.as_deref()
-    }
-
-    fn with_continuation_token(&self, token: Option<String>) -> Self {
-        Self {
-            continuation_token: token,
-            ..self.clone()
-        }
-    }
-}
+paged_operation!(ListDeviceBatches, DeviceBatch);
 
 /// `GET /v1/customers/{customer-id}/deviceBatches/{batch-id}/devices`: one page (100
 /// devices) of a batch's devices.
@@ -241,20 +228,7 @@ impl Operation for ListDevices {
     }
 }
 
-impl PagedOperation for ListDevices {
-    type Item = Device;
-
-    fn continuation_token(&self) -> Option<&str> {
-        self.continuation_token.as_deref()
-    }
-
-    fn with_continuation_token(&self, token: Option<String>) -> Self {
-        Self {
-            continuation_token: token,
-            ..self.clone()
-        }
-    }
-}
+paged_operation!(ListDevices, Device);
 
 /// `DELETE /v1/customers/{customer-id}/deviceBatches/{batch-id}/devices/{device-id}`:
 /// deletes one device from a batch. `204`.

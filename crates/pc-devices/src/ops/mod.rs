@@ -89,6 +89,28 @@ pub trait PagedOperation: Operation<Output = Collection<Self::Item>> + Clone {
     fn with_continuation_token(&self, token: Option<String>) -> Self;
 }
 
+/// The [`PagedOperation`] impl of a listing whose struct has a
+/// `continuation_token: Option<String>` field.
+macro_rules! paged_operation {
+    ($operation:ty, $item:ty) => {
+        impl $crate::ops::PagedOperation for $operation {
+            type Item = $item;
+
+            fn continuation_token(&self) -> Option<&str> {
+                self.continuation_token.as_deref()
+            }
+
+            fn with_continuation_token(&self, token: Option<String>) -> Self {
+                Self {
+                    continuation_token: token,
+                    ..self.clone()
+                }
+            }
+        }
+    };
+}
+use paged_operation;
+
 /// `/v1/customers/{customer-id}`.
 fn customer_path(customer: &CustomerId) -> String {
     format!("/v1/customers/{customer}")

@@ -4,7 +4,7 @@ use http::Method;
 use pc_models::{Collection, ConfigurationPolicy, CustomerId, PolicyId};
 
 use super::{
-    Operation, PagedOperation, check_status, customer_path, json_body, page_request, parse_json,
+    Operation, check_status, customer_path, json_body, page_request, paged_operation, parse_json,
     parse_optional_json, request,
 };
 use crate::Error;
@@ -57,20 +57,7 @@ impl Operation for ListConfigurationPolicies {
     }
 }
 
-impl PagedOperation for ListConfigurationPolicies {
-    type Item = ConfigurationPolicy;
-
-    fn continuation_token(&self) -> Option<&str> {
-        self.continuation_token.as_deref()
-    }
-
-    fn with_continuation_token(&self, token: Option<String>) -> Self {
-        Self {
-            continuation_token: token,
-            ..self.clone()
-        }
-    }
-}
+paged_operation!(ListConfigurationPolicies, ConfigurationPolicy);
 
 /// `GET /v1/customers/{customer-id}/policies/{policy-id}`: one configuration policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
