@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use http::StatusCode;
-use pc_http::Diagnostics;
+use pc_http::{Diagnostics, body_snippet, status_text};
 use pc_models::{BatchUploadDetails, CustomerId, TrackingId};
 
 use crate::csv_import::CsvError;
@@ -218,7 +218,7 @@ impl fmt::Display for DecodeFailure {
             self.diagnostics.path,
             self.problem,
             status_text(self.status),
-            ids(&self.diagnostics)
+            self.diagnostics.support_ids()
         )
     }
 }
@@ -277,7 +277,7 @@ impl fmt::Display for MissingTrackingId {
             Some(location) => write!(f, "the Location {location:?} holds none")?,
             None => write!(f, "no Location header")?,
         }
-        match snippet(&self.body) {
+        match body_snippet(&self.body) {
             Some(body) => write!(f, ", and the body {body:?} names none")?,
             None => write!(f, ", and the body is empty")?,
         }
@@ -285,44 +285,9 @@ impl fmt::Display for MissingTrackingId {
             f,
             ". The upload may have happened: list the customer's batches before uploading \
              again ({})",
-            ids(&self.diagnostics)
+            self.diagnostics.support_ids()
         )
     }
-}
-
-fn status_text(status: StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
-    }
-}
-
-/// `MS-CorrelationId …, MS-RequestId …`, the tail of every message about a call.
-fn ids(diagnostics: &Diagnostics) -> String {
-    format!(
-        "MS-CorrelationId {}, MS-RequestId {}",
-        diagnostics.correlation_id.as_deref().unwrap_or("none"),
-        diagnostics.request_id.as_deref().unwrap_or("none"),
-    )
-}
-
-/// The first 200 characters of a body, control characters blanked; `None` when empty.
-fn snippet(body: &[u8]) -> Option<String> {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(pc_models::strip_bom(body));
-    let text: String = text
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.is_empty() {
-        return None;
-    }
-    let mut snippet: String = text.chars().take(MAX).collect();
-    if text.chars().count() > MAX {
-        snippet.push('…');
-    }
-    Some(snippet)
 }
 
 fn display_paging(path: &str, pages: usize, reason: &PagingStop) -> String {

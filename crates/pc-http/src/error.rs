@@ -192,18 +192,29 @@ impl Diagnostics {
         note(&mut self.server_id, headers, &MS_SERVER_ID);
     }
 
-    /// `(MS-CorrelationId …, MS-RequestId …)`, the tail of every error message.
-    fn ids(&self) -> String {
-        let mut out = String::new();
-        if self.attempts > 1 {
-            out.push_str(&format!("after {} attempts; ", self.attempts));
-        }
-        out.push_str(&format!(
+    /// `MS-CorrelationId …, MS-RequestId …`: what Microsoft support asks for, the tail
+    /// of every message about a call (`none` where an id is unknown).
+    ///
+    /// ```
+    /// let mut diagnostics = pc_http::Diagnostics::default();
+    /// diagnostics.request_id = Some("r-1".into());
+    /// assert_eq!(diagnostics.support_ids(), "MS-CorrelationId none, MS-RequestId r-1");
+    /// ```
+    pub fn support_ids(&self) -> String {
+        format!(
             "MS-CorrelationId {}, MS-RequestId {}",
             self.correlation_id.as_deref().unwrap_or("none"),
             self.request_id.as_deref().unwrap_or("none"),
-        ));
-        out
+        )
+    }
+
+    /// The support ids, after the number of attempts when there was more than one.
+    fn ids(&self) -> String {
+        if self.attempts > 1 {
+            format!("after {} attempts; {}", self.attempts, self.support_ids())
+        } else {
+            self.support_ids()
+        }
     }
 }
 
@@ -439,7 +450,9 @@ impl Error {
     }
 }
 
-fn status_text(status: StatusCode) -> String {
+/// An HTTP status for a message: `404 Not Found`, or the bare number when it has no
+/// standard reason.
+pub fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
@@ -481,6 +494,15 @@ fn display_api(e: &ApiError) -> String {
 
 /// A short, printable view of a body that carried no recognisable error.
 fn body_hint(body: &[u8]) -> String {
+    match body_snippet(body) {
+        Some(snippet) => format!(": {snippet}"),
+        None => " and an empty body".to_owned(),
+    }
+}
+
+/// The first 200 characters of a body for a message, without a byte-order mark, trimmed,
+/// control characters blanked, `…` when cut; `None` when nothing printable is left.
+pub fn body_snippet(body: &[u8]) -> Option<String> {
     const MAX: usize = 200;
     let text = String::from_utf8_lossy(pc_models::strip_bom(body));
     let text: String = text
@@ -489,13 +511,13 @@ fn body_hint(body: &[u8]) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     if text.is_empty() {
-        return " and an empty body".to_owned();
+        return None;
     }
     let mut snippet: String = text.chars().take(MAX).collect();
     if text.chars().count() > MAX {
         snippet.push('…');
     }
-    format!(": {snippet}")
+    Some(snippet)
 }
 
 fn display_decode(e: &DecodeError) -> String {

@@ -70,7 +70,7 @@ pub use backend::ureq::UreqTransport;
 pub use endpoint::{BaseUrl, Cloud, PARTNER_CENTER_RESOURCE, check_uri, is_loopback_host};
 pub use error::{
     ApiError, DecodeError, DecodeErrorKind, Diagnostics, Error, ErrorKind, TokenEndpointError,
-    TransportError, TransportErrorKind, TransportFailure,
+    TransportError, TransportErrorKind, TransportFailure, body_snippet, status_text,
 };
 pub use pipeline::{
     AsyncPipeline, AsyncTokenContext, ClientOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
