@@ -167,7 +167,7 @@ impl Bench {
     fn client_status(&self, batch: &Batch) -> Result<(), BenchError> {
         let details = self
             .blocking
-            .batch_upload_status(self.customer, batch.tracking)?;
+            .batch_upload_status(&self.customer, &batch.tracking)?;
         batch.check(&details)?;
         black_box(details);
         Ok(())
@@ -263,12 +263,14 @@ impl Setup<'_> {
             })
             .collect();
         let request = DeviceBatchCreationRequest::new(BatchId::new(name)?, list);
-        let accepted = self.blocking.create_device_batch(self.customer, request)?;
+        let accepted = self.blocking.create_device_batch(&self.customer, request)?;
         let tracking = accepted.tracking_id;
         // Queue and process times are zero: finished at once; a few polls at most.
         let mut finished = false;
         for _ in 0..100 {
-            let details = self.blocking.batch_upload_status(self.customer, tracking)?;
+            let details = self
+                .blocking
+                .batch_upload_status(&self.customer, &tracking)?;
             if details.is_terminal() && details.devices().len() == devices {
                 finished = true;
                 break;
@@ -325,7 +327,7 @@ impl Caller {
                 tracking,
                 devices,
             } => (
-                client.batch_upload_status(*customer, *tracking).await?,
+                client.batch_upload_status(customer, tracking).await?,
                 *devices,
             ),
             Caller::Raw {

@@ -36,9 +36,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = builder.build()?;
 
     let details = client
-        .customer(customer.parse()?)
-        .batch_upload_status(tracking.parse()?)
-        .get()
+        .batch_upload_status(&customer.parse()?, &tracking.parse()?)
         .await?;
 
     let status = details.status.as_ref().map_or("unknown", |s| s.as_str());

@@ -34,10 +34,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let client = builder.build()?;
 
-    let details = client
-        .customer(customer.parse()?)
-        .batch_upload_status(tracking.parse()?)
-        .get()?;
+    let details = client.batch_upload_status(&customer.parse()?, &tracking.parse()?)?;
 
     let status = details.status.as_ref().map_or("unknown", |s| s.as_str());
     let counts = details.status_counts();

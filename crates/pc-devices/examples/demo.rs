@@ -69,10 +69,10 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let earlier = BatchId::new(format!("Demo earlier {run}"))?;
     eprint!("registering {EARLIER_SERIAL} in batch \"{earlier}\" … ");
     let accepted = client.create_device_batch(
-        customer,
+        &customer,
         DeviceBatchCreationRequest::new(earlier, vec![sample_device(EARLIER_SERIAL)]),
     )?;
-    let details = client.wait_for_completion(customer, accepted.tracking_id, &wait)?;
+    let details = client.wait_for_completion(&customer, &accepted.tracking_id, &wait)?;
     eprintln!("{}", status_of(&details));
 
     // The sample batch: four new devices, one another tenant owns, one seen before.
@@ -83,7 +83,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let name = BatchId::new(format!("Demo lab {run}"))?;
     eprint!("uploading {} devices as batch \"{name}\" … ", devices.len());
     let accepted = client.create_device_batch(
-        customer,
+        &customer,
         DeviceBatchCreationRequest::new(name.clone(), devices),
     )?;
     eprintln!("accepted, tracking id {}", accepted.tracking_id);
@@ -106,7 +106,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
             *last = line;
         }
     });
-    let details = client.wait_for_completion(customer, accepted.tracking_id, &options)?;
+    let details = client.wait_for_completion(&customer, &accepted.tracking_id, &options)?;
 
     let mut out = std::io::stdout().lock();
     print_table(&mut out, &name, &details)?;

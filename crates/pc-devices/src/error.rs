@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use http::StatusCode;
-use pc_http::{Diagnostics, body_snippet, status_text};
+use pc_http::Diagnostics;
 use pc_models::{BatchUploadDetails, CustomerId, TrackingId};
 
 use crate::csv_import::CsvError;
@@ -13,9 +13,9 @@ use crate::csv_import::CsvError;
 ///
 /// `Display` is one sentence a person can act on. API errors name the HTTP status, the
 /// service's code and description, `MS-CorrelationId` and `MS-RequestId`; nothing here
-/// ever holds a token. [`Error::kind`] sorts the variants into the broad classes a
-/// command-line tool maps to exit codes.
-#[derive(Debug, thiserror::Error)]
+/// ever holds a token. [`Error::kind`] sorts the variants into broad classes. `Debug`
+/// is the same sentence, with the body of an error answer as text.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with an error status ([`pc_http::Error::Api`], whether the
@@ -83,7 +83,8 @@ pub enum PagingStop {
     },
 }
 
-/// The broad class of an [`Error`], for mapping to exit codes and the like.
+/// The broad class of an [`Error`], for code that treats whole classes alike (a
+/// command line maps them to exit codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -100,15 +101,13 @@ pub enum ErrorKind {
     WaitTimeout,
 }
 
-impl ErrorKind {
-    /// The `pc` command line's exit code for this class (see its contract): `2` invalid
-    /// input, `4` an error answer, `5` transport or unreadable answer, `6` wait timeout.
-    pub fn exit_code(self) -> u8 {
+impl fmt::Debug for Error {
+    /// What `fn main() -> Result<(), Box<dyn Error>>` prints: the sentence of
+    /// `Display`, and for an error answer its body as text, never a wall of bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::InvalidInput => 2,
-            ErrorKind::Api => 4,
-            ErrorKind::Transport | ErrorKind::Decode => 5,
-            ErrorKind::WaitTimeout => 6,
+            Error::Http(error) => write!(f, "{error:?}"),
+            other => write!(f, "{other}"),
         }
     }
 }
@@ -120,7 +119,6 @@ impl Error {
     /// use pc_devices::{Error, ErrorKind};
     /// let error = pc_devices::path::encode_segment("batch id", "..").unwrap_err();
     /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    /// assert_eq!(error.kind().exit_code(), 2);
     /// ```
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -203,8 +201,12 @@ impl Error {
 pub struct DecodeFailure {
     /// The HTTP status.
     pub status: StatusCode,
+    /// The answer's `Content-Type`, as sent (a proxy's HTML page says `text/html`).
+    pub content_type: Option<String>,
     /// What was wrong with the body.
     pub problem: DecodeProblem,
+    /// The first characters of the body, as text.
+    pub body_snippet: Option<String>,
     /// The call: method, path, `MS-RequestId`, `MS-CorrelationId`, ...
     pub diagnostics: Diagnostics,
 }
@@ -213,14 +215,44 @@ impl fmt::Display for DecodeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the response to {} {} could not be read: {} (HTTP {}; {})",
-            self.diagnostics.method,
-            self.diagnostics.path,
-            self.problem,
-            status_text(self.status),
+            "the response to {} {} could not be read: {}",
+            self.diagnostics.method, self.diagnostics.path, self.problem,
+        )?;
+        if let Some(content_type) = &self.content_type
+            && !content_type.to_ascii_lowercase().contains("json")
+        {
+            write!(f, "; it is {content_type}, not JSON")?;
+        }
+        if let Some(snippet) = &self.body_snippet
+            && !matches!(self.problem, DecodeProblem::Empty { .. })
+        {
+            write!(f, "; the body begins {snippet:?}")?;
+        }
+        write!(
+            f,
+            " (HTTP {}; {})",
+            self.status,
             self.diagnostics.support_ids()
         )
     }
+}
+
+/// The first characters of a body for a message: without a byte-order mark, runs of
+/// white space and control characters folded to one space, `…` when cut; `None` when
+/// nothing printable is left.
+pub(crate) fn snippet(body: &[u8]) -> Option<String> {
+    const MAX_CHARS: usize = 120;
+    let text = String::from_utf8_lossy(pc_models::strip_bom(body));
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect();
+    let folded = words.join(" ");
+    let mut cut: String = folded.chars().take(MAX_CHARS).collect();
+    if cut.len() < folded.len() {
+        cut.push('…');
+    }
+    (!cut.is_empty()).then_some(cut)
 }
 
 /// What was wrong with the body of a success answer; see [`DecodeFailure`].
@@ -269,15 +301,13 @@ impl fmt::Display for MissingTrackingId {
         write!(
             f,
             "Partner Center accepted {} {} (HTTP {}) but named no tracking id: ",
-            self.diagnostics.method,
-            self.diagnostics.path,
-            status_text(self.status)
+            self.diagnostics.method, self.diagnostics.path, self.status
         )?;
         match &self.location {
             Some(location) => write!(f, "the Location {location:?} holds none")?,
             None => write!(f, "no Location header")?,
         }
-        match body_snippet(&self.body) {
+        match snippet(&self.body) {
             Some(body) => write!(f, ", and the body {body:?} names none")?,
             None => write!(f, ", and the body is empty")?,
         }
@@ -313,15 +343,48 @@ fn display_timeout(
         .and_then(|details| details.status.as_ref())
         .map_or("unknown", |status| status.as_str());
     format!(
-        "batch {tracking_id} of customer {customer} was still {status} after waiting {}s; \
+        "batch {tracking_id} of customer {customer} was still {status} after waiting {}; \
          ask for its status again later",
-        waited.as_secs()
+        human_duration(waited)
     )
+}
+
+/// A duration for people: `300ms`, `12s`, `2m05s`, `1h30m`.
+pub(crate) fn human_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0 => format!("{}ms", duration.as_millis()),
+        1..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let ms = Duration::from_millis;
+        assert_eq!(human_duration(ms(300)), "300ms");
+        assert_eq!(human_duration(ms(12_400)), "12s");
+        assert_eq!(human_duration(ms(125_000)), "2m05s");
+        assert_eq!(human_duration(ms(5_400_000)), "1h30m");
+    }
+
+    #[test]
+    fn a_snippet_folds_white_space_and_is_cut() {
+        assert_eq!(
+            snippet(b"\xEF\xBB\xBF  <html>\r\n <body>x</body>"),
+            Some("<html> <body>x</body>".into())
+        );
+        assert_eq!(snippet(b" \n\t"), None);
+        let long = "a".repeat(500);
+        let cut = snippet(long.as_bytes()).unwrap();
+        assert_eq!(cut.chars().count(), 121);
+        assert!(cut.ends_with('…'));
+    }
 
     #[test]
     fn the_error_stays_small() {

@@ -8,17 +8,24 @@
 //! that `Get-WindowsAutopilotInfo` writes.
 //!
 //! Layers, each usable alone:
-//! - [`ops`]: sans-IO operations. Each is a value with a pure request builder and a
-//!   pure response parser over `http` types ([`ops::Operation`]); bring any HTTP
+//! - [`ops`]: sans-IO operations. Each is a value with its method, path and body, and
+//!   a pure response parser over `http` types ([`ops::Operation`]); bring any HTTP
 //!   client.
 //! - `DevicesClient` (feature `blocking`, the default; no async runtime) and
-//!   `AsyncDevicesClient` (feature `async`; no ureq): the same operations with the same
-//!   names on a [`pc_http`] pipeline (headers, token, retries honouring `Retry-After`),
-//!   as direct methods and as a .NET-style path
-//!   (`client.customer(cid).batch_upload_status(tid).get()`), with listings that follow
-//!   every continuation token ([`paging`]) and a wait poller ([`wait`]).
+//!   `AsyncDevicesClient` (feature `async`; no ureq): one method per operation, with the
+//!   same names and arguments on both, over a [`pc_http`] pipeline (headers, token,
+//!   retries honouring `Retry-After`); listings that follow every page ([`paging`]) and
+//!   a wait poller ([`wait`]).
 //! - [`csv_import`]: the Autopilot CSV file into devices, all or nothing.
-//! - [`Error`]: one error type; [`Error::kind`] sorts it for exit codes.
+//! - [`Error`]: one error type; [`Error::kind`] sorts it.
+//! - [`models`]: `pc-models` re-exported (ids, resources, statuses, the error catalog),
+//!   so a crate that depends on this one alone has every type it needs.
+//!
+//! Features: `blocking` (the default) gives `DevicesClient` on ureq; `async` gives
+//! `AsyncDevicesClient` on reqwest. For an async-only build, turn the default off:
+//! `pc-devices = { version = "0.1", default-features = false, features = ["async"] }`
+//! (with the default on, both backends are built). For tests against a simulated
+//! Partner Center, add `pc-sim` under `[dev-dependencies]`: it brings tokio and axum.
 //!
 //! Pick another crate for less: `pc-models` for the typed resources only (no I/O),
 //! `pc-http` for an authenticated transport without the device operations, `pc-sim`
@@ -28,11 +35,14 @@
 //! # #[cfg(feature = "blocking")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use pc_devices::DevicesClient;
+//! use pc_devices::models::{CustomerId, TrackingId};
 //!
-//! let client = DevicesClient::builder().token("eyJ0eXAi…").build()?;
-//! let customer = "47021739-3426-40bf-9601-61b4b6d7c793".parse()?;
-//! let tracking = "0127ed8e-ff72-4983-a3d8-e8d8bd378932".parse()?;
-//! let details = client.customer(customer).batch_upload_status(tracking).get()?;
+//! let client = DevicesClient::builder()
+//!     .token(std::env::var("PARTNER_CENTER_ACCESS_TOKEN")?)
+//!     .build()?;
+//! let customer: CustomerId = "47021739-3426-40bf-9601-61b4b6d7c793".parse()?;
+//! let tracking: TrackingId = "0127ed8e-ff72-4983-a3d8-e8d8bd378932".parse()?;
+//! let details = client.batch_upload_status(&customer, &tracking)?;
 //! for failed in details.failed_devices() {
 //!     println!("{:?}: {}", failed.device.serial_number, failed.hint());
 //! }
@@ -42,17 +52,18 @@
 //! # fn main() {}
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod asynchronous;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
+#[cfg(any(feature = "blocking", feature = "async"))]
+mod client;
 pub mod csv_import;
 mod error;
-// The .NET-style path only leads somewhere from a client.
-#[cfg(any(feature = "blocking", feature = "async"))]
-pub mod fluent;
-#[cfg(any(feature = "blocking", feature = "async"))]
-mod glue;
 pub mod ops;
 pub mod paging;
 pub mod path;
@@ -65,10 +76,9 @@ pub use blocking::{DevicesClient, DevicesClientBuilder};
 pub use csv_import::{CsvError, CsvImport, CsvWarning, parse_autopilot_csv};
 pub use error::{DecodeFailure, DecodeProblem, Error, ErrorKind, MissingTrackingId, PagingStop};
 pub use ops::UploadAccepted;
+pub use pc_http::{ClientOptions, Cloud, RetryPolicy};
 pub use wait::{WaitOptions, WaitProgress};
 
-/// The transport layer, re-exported: options, token providers, test doubles.
-pub use pc_http as http_pipeline;
 /// The resource types, ids and helpers of `pc-models`, re-exported.
 pub use pc_models as models;
 

@@ -3,8 +3,11 @@
 
 use std::collections::HashSet;
 
+use pc_models::Collection;
+
 use crate::Error;
 use crate::error::PagingStop;
+use crate::ops::PagedOperation;
 
 /// The default most pages one listing fetches: 10,000 (a million devices at 100 a page).
 pub const DEFAULT_MAX_PAGES: usize = 10_000;
@@ -68,6 +71,56 @@ impl PageGuard {
             pages: self.pages,
             reason,
         })
+    }
+}
+
+/// Where a listing stands, shared by the blocking iterators and the async streams: the
+/// next page to ask for, the guard, and an error to report after the last page.
+#[derive(Debug)]
+#[cfg_attr(not(any(feature = "blocking", feature = "async")), allow(dead_code))]
+pub(crate) struct Cursor<O> {
+    next: Option<O>,
+    guard: PageGuard,
+    pending: Option<Error>,
+}
+
+#[cfg_attr(not(any(feature = "blocking", feature = "async")), allow(dead_code))]
+impl<O: PagedOperation> Cursor<O> {
+    /// A listing from the page `op` asks for, at most `max_pages` pages.
+    pub(crate) fn new(op: O, max_pages: usize) -> Self {
+        // The path only names the listing in messages; a path that cannot be built
+        // fails on the first request instead.
+        let path = op.path().unwrap_or_default();
+        let guard = PageGuard::new(path, max_pages, op.continuation_token());
+        Self {
+            next: Some(op),
+            guard,
+            pending: None,
+        }
+    }
+
+    /// The next page to fetch, or the error that ends the listing; `None` at the end.
+    pub(crate) fn next_op(&mut self) -> Option<Result<O, Error>> {
+        if let Some(error) = self.pending.take() {
+            return Some(Err(error));
+        }
+        self.next.take().map(Ok)
+    }
+
+    /// Records what fetching `op` gave, and passes it on. After an error the listing
+    /// ends.
+    pub(crate) fn record(
+        &mut self,
+        op: &O,
+        page: Result<Collection<O::Item>, Error>,
+    ) -> Result<Collection<O::Item>, Error> {
+        let page = page?;
+        match self.guard.next(page.next_token()) {
+            Ok(Some(token)) => self.next = Some(op.with_continuation_token(Some(token))),
+            Ok(None) => {}
+            Err(error) => self.pending = Some(error),
+        }
+        Ok(page)
     }
 }
 

@@ -8,7 +8,6 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pc_devices::asynchronous::next;
 use pc_devices::{AsyncDevicesClient, Error, ErrorKind, PagingStop, WaitOptions};
 use pc_http::testing::{FakeClock, ScriptedTransport};
 use pc_models::{
@@ -36,9 +35,9 @@ async fn the_stream_follows_every_page() {
         .push_json(200, &device_page(100, 100, Some("p3")))
         .push_json(200, &device_page(200, 17, None));
     let client = client(&transport, &FakeClock::new());
-    let mut stream = client.devices(customer(), &batch("Lab A"));
+    let mut stream = client.devices(&customer(), &batch("Lab A"));
     let mut serials = Vec::new();
-    while let Some(device) = next(&mut stream).await {
+    while let Some(device) = stream.next().await {
         serials.push(device.unwrap().serial_number.unwrap());
     }
     assert_eq!(serials.len(), 217);
@@ -55,11 +54,8 @@ async fn the_stream_follows_every_page() {
         .push_json(200, &device_page(0, 3, Some("x")))
         .push_json(200, &device_page(3, 3, None));
     let all = client
-        .customer(customer())
-        .device_batches()
-        .by_id(&batch("Lab A"))
-        .devices()
-        .get_all()
+        .devices(&customer(), &batch("Lab A"))
+        .try_collect()
         .await
         .unwrap();
     assert_eq!(all.len(), 6);
@@ -74,9 +70,9 @@ async fn a_repeated_token_ends_the_stream_with_an_error() {
         .push_json(200, &device_page(4, 2, Some("p2")));
     let client = client(&transport, &FakeClock::new());
     let mut pages = client.pages(pc_devices::ops::ListDevices::new(customer(), batch("b")));
-    assert!(next(&mut pages).await.unwrap().is_ok());
-    assert!(next(&mut pages).await.unwrap().is_ok());
-    let error = next(&mut pages).await.unwrap().unwrap_err();
+    assert!(pages.next().await.unwrap().is_ok());
+    assert!(pages.next().await.unwrap().is_ok());
+    let error = pages.next().await.unwrap().unwrap_err();
     assert!(matches!(
         error,
         Error::PagingLoop {
@@ -84,11 +80,35 @@ async fn a_repeated_token_ends_the_stream_with_an_error() {
             ..
         }
     ));
-    assert!(next(&mut pages).await.is_none());
+    assert!(pages.next().await.is_none());
     assert_eq!(transport.request_count(), 2);
 
-    let error = client.all_devices(customer(), &batch("b")).await;
-    assert!(error.is_err());
+    // Collecting stops at the repeated token with the guard's own error, not because
+    // the script ran out.
+    let transport = ScriptedTransport::new();
+    let client = self::client(&transport, &FakeClock::new());
+    transport
+        .push_json(200, &device_page(0, 1, Some("again")))
+        .push_json(200, &device_page(1, 1, Some("again")))
+        .push_json(200, &device_page(2, 1, None));
+    let error = client
+        .devices(&customer(), &batch("b"))
+        .try_collect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::PagingLoop {
+                reason: PagingStop::RepeatedToken,
+                pages: 2,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(transport.request_count(), 2);
+    assert_eq!(transport.remaining(), 1);
 }
 
 #[tokio::test]
@@ -112,9 +132,7 @@ async fn the_poller_waits_until_the_batch_is_terminal() {
             .push(progress.status.map_or("-", UploadStatus::as_str).to_owned());
     });
     let details = client
-        .customer(customer())
-        .batch_upload_status(tracking())
-        .wait(&options)
+        .wait_for_completion(&customer(), &tracking(), &options)
         .await
         .unwrap();
     assert_eq!(details.status, Some(UploadStatus::Finished));
@@ -148,7 +166,7 @@ async fn the_poller_gives_up_at_the_deadline_with_the_last_details() {
         ..Default::default()
     };
     let error = client
-        .wait_for_completion(customer(), tracking(), &options)
+        .wait_for_completion(&customer(), &tracking(), &options)
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WaitTimeout);
@@ -182,7 +200,7 @@ async fn errors_sort_into_kinds() {
         .build()
         .unwrap();
     let error = strict
-        .batch_upload_status(customer(), tracking())
+        .batch_upload_status(&customer(), &tracking())
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
@@ -194,7 +212,7 @@ async fn errors_sort_into_kinds() {
     transport.push_response(202, &[], "");
     let error = client
         .create_device_batch(
-            customer(),
+            &customer(),
             DeviceBatchCreationRequest::new(batch("b"), vec![]),
         )
         .await
@@ -202,17 +220,17 @@ async fn errors_sort_into_kinds() {
     assert!(matches!(error, Error::MissingTrackingId(_)));
 
     let error = client
-        .get_configuration_policy(customer(), &PolicyId::new(".").unwrap())
+        .configuration_policy(&customer(), &PolicyId::new(".").unwrap())
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
 }
 
 #[tokio::test]
-async fn every_operation_is_reachable_by_its_dotnet_style_path() {
+async fn every_operation_is_a_method_of_the_client() {
     let transport = ScriptedTransport::new();
     let client = client(&transport, &FakeClock::new());
-    let c = client.customer(customer());
+    let customer = &customer();
     let accepted = |transport: &ScriptedTransport| {
         transport.push_response(202, &[("Location", LOCATION)], "");
     };
@@ -222,63 +240,61 @@ async fn every_operation_is_reachable_by_its_dotnet_style_path() {
     let lab = batch("Lab A");
 
     transport.push_json(200, &batch_status("queued", &[]));
-    c.batch_upload_status(tracking()).get().await.unwrap();
+    client
+        .batch_upload_status(customer, &tracking())
+        .await
+        .unwrap();
     accepted(&transport);
-    c.device_batches()
-        .create(DeviceBatchCreationRequest::new(lab.clone(), vec![]))
+    client
+        .create_device_batch(
+            customer,
+            DeviceBatchCreationRequest::new(lab.clone(), vec![]),
+        )
         .await
         .unwrap();
     transport.push_json(200, page);
-    c.device_batches().get().await.unwrap();
-    transport.push_json(200, page);
-    let mut batches = c.device_batches().items();
-    assert!(next(&mut batches).await.is_none());
-    accepted(&transport);
-    c.device_batches()
-        .by_id(&lab)
-        .devices()
-        .create(vec![])
+    client
+        .send(&pc_devices::ops::ListDeviceBatches::new(*customer))
         .await
         .unwrap();
     transport.push_json(200, page);
-    c.device_batches()
-        .by_id(&lab)
-        .devices()
-        .get()
+    let mut batches = client.device_batches(customer);
+    assert!(batches.next().await.is_none());
+    accepted(&transport);
+    client.add_devices(customer, &lab, vec![]).await.unwrap();
+    transport.push_json(200, page);
+    client.devices(customer, &lab).try_collect().await.unwrap();
+    transport.push_status(204);
+    client
+        .delete_device(customer, &lab, &DeviceId::new("d/1").unwrap())
+        .await
+        .unwrap();
+    accepted(&transport);
+    client
+        .update_device_policies(customer, DevicePolicyUpdateRequest::new(vec![]))
+        .await
+        .unwrap();
+    transport.push_json(200, page);
+    client
+        .configuration_policies(customer)
+        .try_collect()
+        .await
+        .unwrap();
+    transport.push_json(200, policy);
+    client
+        .create_configuration_policy(customer, ConfigurationPolicy::default())
+        .await
+        .unwrap();
+    transport.push_json(200, policy);
+    client.configuration_policy(customer, &id).await.unwrap();
+    transport.push_json(200, policy);
+    client
+        .update_configuration_policy(customer, &id, ConfigurationPolicy::default())
         .await
         .unwrap();
     transport.push_status(204);
-    c.device_batches()
-        .by_id(&lab)
-        .devices()
-        .by_id(&DeviceId::new("d/1").unwrap())
-        .delete()
-        .await
-        .unwrap();
-    accepted(&transport);
-    c.device_policy()
-        .update(DevicePolicyUpdateRequest::new(vec![]))
-        .await
-        .unwrap();
-    transport.push_json(200, page);
-    c.configuration_policies().get().await.unwrap();
-    transport.push_json(200, policy);
-    c.configuration_policies()
-        .create(ConfigurationPolicy::default())
-        .await
-        .unwrap();
-    transport.push_json(200, policy);
-    c.configuration_policies().by_id(&id).get().await.unwrap();
-    transport.push_json(200, policy);
-    c.configuration_policies()
-        .by_id(&id)
-        .update(ConfigurationPolicy::default())
-        .await
-        .unwrap();
-    transport.push_status(204);
-    c.configuration_policies()
-        .by_id(&id)
-        .delete()
+    client
+        .delete_configuration_policy(customer, &id)
         .await
         .unwrap();
 

@@ -18,7 +18,7 @@ use support::*;
 
 fn client(transport: &ScriptedTransport, clock: &FakeClock) -> DevicesClient {
     DevicesClient::builder()
-        .base_url("https://api.partnercenter.microsoft.com")
+        .base_url("https://partner-center.invalid")
         .token("t0ken")
         .correlation_id("c0rrelation")
         .transport(transport.clone())
@@ -36,7 +36,10 @@ fn listing_follows_every_page() {
         .push_json(200, &device_page(100, 100, Some("p3")))
         .push_json(200, &device_page(200, 17, None));
     let client = client(&transport, &FakeClock::new());
-    let devices = client.all_devices(customer(), &batch("Lab A")).unwrap();
+    let devices = client
+        .devices(&customer(), &batch("Lab A"))
+        .try_collect()
+        .unwrap();
     assert_eq!(devices.len(), 217);
     assert_eq!(devices[216].serial_number.as_deref(), Some("SN-216"));
     let tokens: Vec<String> = transport
@@ -57,7 +60,7 @@ fn a_repeated_token_ends_the_listing_with_an_error_after_its_items() {
         .push_json(200, &device_page(2, 2, Some("p2")))
         .push_json(200, &device_page(4, 2, Some("p2")));
     let client = client(&transport, &FakeClock::new());
-    let results: Vec<_> = client.devices(customer(), &batch("b")).collect();
+    let results: Vec<_> = client.devices(&customer(), &batch("b")).collect();
     assert_eq!(results.len(), 5);
     assert!(results[..4].iter().all(Result::is_ok));
     let Err(error) = &results[4] else {
@@ -81,8 +84,19 @@ fn a_listing_that_never_ends_is_stopped_by_the_page_bound() {
     for page in 0..10 {
         transport.push_json(200, &device_page(page, 1, Some(&format!("t{page}"))));
     }
-    let client = client(&transport, &FakeClock::new()).with_max_pages(3);
-    let error = client.all_device_batches(customer()).unwrap_err();
+    let client = DevicesClient::builder()
+        .base_url("https://partner-center.invalid")
+        .token("t0ken")
+        .transport(transport.clone())
+        .clock(FakeClock::new())
+        .sleep(FakeClock::new())
+        .max_pages(3)
+        .build()
+        .unwrap();
+    let error = client
+        .device_batches(&customer())
+        .try_collect()
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "listing /v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches did not end: \
@@ -123,9 +137,7 @@ fn the_poller_waits_until_the_batch_is_terminal() {
         ));
     });
     let details = client
-        .customer(customer())
-        .batch_upload_status(tracking())
-        .wait(&options)
+        .wait_for_completion(&customer(), &tracking(), &options)
         .unwrap();
     assert_eq!(details.status, Some(UploadStatus::FinishedWithErrors));
     assert_eq!(details.failed_devices().count(), 1);
@@ -165,10 +177,9 @@ fn the_poller_gives_up_at_the_deadline_with_the_last_details() {
         ..Default::default()
     };
     let error = client
-        .wait_for_completion(customer(), tracking(), &options)
+        .wait_for_completion(&customer(), &tracking(), &options)
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WaitTimeout);
-    assert_eq!(error.kind().exit_code(), 6);
     assert_eq!(
         error.last_details().and_then(|d| d.status.clone()),
         Some(UploadStatus::Processing)
@@ -200,7 +211,7 @@ fn errors_name_status_code_and_ids_and_sort_into_kinds() {
     let clock = FakeClock::new();
     let client = client(&transport, &clock);
     let error = client
-        .batch_upload_status(customer(), tracking())
+        .batch_upload_status(&customer(), &tracking())
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
@@ -218,13 +229,15 @@ fn errors_name_status_code_and_ids_and_sort_into_kinds() {
     transport
         .push_status(503)
         .push_json(200, &batch_status("finished", &[]));
-    let details = client.batch_upload_status(customer(), tracking()).unwrap();
+    let details = client
+        .batch_upload_status(&customer(), &tracking())
+        .unwrap();
     assert!(details.is_terminal());
 
     // An accepted upload without a tracking id.
     transport.push_response(202, &[("MS-RequestId", "r-202")], "");
     let error = client
-        .add_devices(customer(), &batch("b"), vec![Device::default()])
+        .add_devices(&customer(), &batch("b"), vec![Device::default()])
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert_eq!(error.request_id(), Some("r-202"));
@@ -236,7 +249,7 @@ fn errors_name_status_code_and_ids_and_sort_into_kinds() {
     // Ids that cannot be a path segment: nothing is sent.
     let before = transport.request_count();
     let error = client
-        .delete_device(customer(), &batch(".."), &DeviceId::new("d").unwrap())
+        .delete_device(&customer(), &batch(".."), &DeviceId::new("d").unwrap())
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert_eq!(transport.request_count(), before);
@@ -246,82 +259,75 @@ fn errors_name_status_code_and_ids_and_sort_into_kinds() {
         transport.push_error(pc_http::TransportErrorKind::Connect);
     }
     let error = client
-        .batch_upload_status(customer(), tracking())
+        .batch_upload_status(&customer(), &tracking())
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport);
 }
 
 #[test]
-fn every_operation_is_reachable_by_its_dotnet_style_path() {
+fn every_operation_is_a_method_of_the_client() {
     let transport = ScriptedTransport::new();
     let client = client(&transport, &FakeClock::new());
-    let c = client.customer(customer());
+    let customer = &customer();
     let accepted = |transport: &ScriptedTransport| {
         transport.push_response(202, &[("Location", LOCATION)], "");
     };
     let policy = r#"{"id":"p 1","name":"Profile"}"#;
     let page = r#"{"items":[]}"#;
     let id = PolicyId::new("p 1").unwrap();
+    let lab = batch("Lab A");
 
     transport.push_json(200, &batch_status("queued", &[]));
-    c.batch_upload_status(tracking()).get().unwrap();
+    client.batch_upload_status(customer, &tracking()).unwrap();
     accepted(&transport);
-    let created = c
-        .device_batches()
-        .create(DeviceBatchCreationRequest::new(batch("Lab A"), vec![]))
+    let created = client
+        .create_device_batch(
+            customer,
+            DeviceBatchCreationRequest::new(lab.clone(), vec![]),
+        )
         .unwrap();
     assert_eq!(created.tracking_id, tracking());
     transport.push_json(200, page);
-    c.device_batches().get().unwrap();
+    client
+        .send(&pc_devices::ops::ListDeviceBatches::new(*customer))
+        .unwrap();
     transport.push_json(200, page);
-    c.device_batches().get_all().unwrap();
+    client.device_batches(customer).try_collect().unwrap();
     accepted(&transport);
-    c.device_batches()
-        .by_id(&batch("Lab A"))
-        .devices()
-        .create(vec![])
-        .unwrap();
+    client.add_devices(customer, &lab, vec![]).unwrap();
     transport.push_json(200, page);
-    c.device_batches()
-        .by_id(&batch("Lab A"))
-        .devices()
-        .get_page("t2")
-        .unwrap();
+    let second_page = pc_devices::ops::ListDevices {
+        continuation_token: Some("t2".into()),
+        ..pc_devices::ops::ListDevices::new(*customer, lab.clone())
+    };
+    client.send(&second_page).unwrap();
     transport.push_json(200, page);
-    assert_eq!(
-        c.device_batches()
-            .by_id(&batch("Lab A"))
-            .devices()
-            .items()
-            .count(),
-        0
-    );
+    assert_eq!(client.devices(customer, &lab).count(), 0);
     transport.push_status(204);
-    c.device_batches()
-        .by_id(&batch("Lab A"))
-        .devices()
-        .by_id(&DeviceId::new("d/1").unwrap())
-        .delete()
+    client
+        .delete_device(customer, &lab, &DeviceId::new("d/1").unwrap())
         .unwrap();
     accepted(&transport);
-    c.device_policy()
-        .update(DevicePolicyUpdateRequest::new(vec![]))
+    client
+        .update_device_policies(customer, DevicePolicyUpdateRequest::new(vec![]))
         .unwrap();
     transport.push_json(200, page);
-    c.configuration_policies().get_all().unwrap();
+    client
+        .configuration_policies(customer)
+        .try_collect()
+        .unwrap();
     transport.push_json(201, policy);
-    c.configuration_policies()
-        .create(ConfigurationPolicy::default())
+    client
+        .create_configuration_policy(customer, ConfigurationPolicy::default())
         .unwrap();
     transport.push_json(200, policy);
-    c.configuration_policies().by_id(&id).get().unwrap();
+    client.configuration_policy(customer, &id).unwrap();
     transport.push_json(200, policy);
-    c.configuration_policies()
-        .by_id(&id)
-        .update(ConfigurationPolicy::default())
+    client
+        .update_configuration_policy(customer, &id, ConfigurationPolicy::default())
         .unwrap();
     transport.push_status(204);
-    c.configuration_policies().by_id(&id).delete().unwrap();
+    client.delete_configuration_policy(customer, &id).unwrap();
 
     let base = "/v1/customers/47021739-3426-40bf-9601-61b4b6d7c793";
     let expected: Vec<String> = [
@@ -353,7 +359,7 @@ fn the_token_never_shows_in_debug_output_or_errors() {
     transport.push_response(401, &[], r#"{"code": 900, "description": "Unauthorized"}"#);
     let client = client(&transport, &FakeClock::new());
     let error = client
-        .batch_upload_status(customer(), tracking())
+        .batch_upload_status(&customer(), &tracking())
         .unwrap_err();
     for text in [
         format!("{client:?}"),

@@ -8,7 +8,6 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pc_devices::asynchronous::next;
 use pc_devices::{AsyncDevicesClient, ErrorKind, WaitOptions};
 use pc_http::runtime::AsyncSleep;
 use pc_http::testing::FakeClock;
@@ -65,7 +64,6 @@ async fn every_operation_against_the_simulator() {
         })
         .build()
         .unwrap();
-    let c = client.customer(customer());
     let lab = batch("Lab B #2");
     let wait = WaitOptions {
         interval: Duration::from_secs(1),
@@ -73,28 +71,29 @@ async fn every_operation_against_the_simulator() {
         ..Default::default()
     };
 
-    let accepted = c
-        .device_batches()
-        .create(DeviceBatchCreationRequest::new(
-            lab.clone(),
-            vec![device("SN-1"), device("OTHER-2"), device("SN-3")],
-        ))
+    let accepted = client
+        .create_device_batch(
+            &customer(),
+            DeviceBatchCreationRequest::new(
+                lab.clone(),
+                vec![device("SN-1"), device("OTHER-2"), device("SN-3")],
+            ),
+        )
         .await
         .unwrap();
-    let details = c
-        .batch_upload_status(accepted.tracking_id)
-        .wait(&wait)
+    let details = client
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .await
         .unwrap();
     assert_eq!(details.status, Some(UploadStatus::FinishedWithErrors));
     assert_eq!(details.status_counts().failed, 1);
 
     let accepted = client
-        .add_devices(customer(), &lab, vec![device("SN-4"), device("SN-1")])
+        .add_devices(&customer(), &lab, vec![device("SN-4"), device("SN-1")])
         .await
         .unwrap();
     let details = client
-        .wait_for_completion(customer(), accepted.tracking_id, &wait)
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .await
         .unwrap();
     assert_eq!(
@@ -105,31 +104,44 @@ async fn every_operation_against_the_simulator() {
         [806]
     );
 
-    let batches = c.device_batches().get_all().await.unwrap();
+    let batches = client
+        .device_batches(&customer())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(batches.len(), 1);
-    assert_eq!(c.device_batches().get().await.unwrap().items().len(), 1);
+    assert_eq!(
+        client
+            .send(&pc_devices::ops::ListDeviceBatches::new(customer()))
+            .await
+            .unwrap()
+            .items()
+            .len(),
+        1
+    );
 
     // Every page, as a stream of items.
-    let mut stream = c.device_batches().by_id(&lab).devices().items();
+    let mut stream = client.devices(&customer(), &lab);
     let mut devices = Vec::new();
-    while let Some(device) = next(&mut stream).await {
+    while let Some(device) = stream.next().await {
         devices.push(device.unwrap());
     }
     assert_eq!(devices.len(), 3);
-    let page = client.list_devices(customer(), &lab, None).await.unwrap();
-    let token = page.next_token().unwrap().to_owned();
-    let second = c
-        .device_batches()
-        .by_id(&lab)
-        .devices()
-        .get_page(&token)
+    let page = client
+        .send(&pc_devices::ops::ListDevices::new(customer(), lab.clone()))
         .await
         .unwrap();
+    let token = page.next_token().unwrap().to_owned();
+    let second = pc_devices::ops::ListDevices {
+        continuation_token: Some(token),
+        ..pc_devices::ops::ListDevices::new(customer(), lab.clone())
+    };
+    let second = client.send(&second).await.unwrap();
     assert_eq!(second.items().len(), 1);
 
     let created = client
         .create_configuration_policy(
-            customer(),
+            &customer(),
             ConfigurationPolicy {
                 name: Some("Profile".to_owned()),
                 ..Default::default()
@@ -140,30 +152,29 @@ async fn every_operation_against_the_simulator() {
     let policy_id = created.id.unwrap();
     assert_eq!(
         client
-            .all_configuration_policies(customer())
+            .configuration_policies(&customer())
+            .try_collect()
             .await
             .unwrap()
             .len(),
         1
     );
     assert_eq!(
-        c.configuration_policies()
-            .get()
+        client
+            .send(&pc_devices::ops::ListConfigurationPolicies::new(customer()))
             .await
             .unwrap()
             .items()
             .len(),
         1
     );
-    let got = c
-        .configuration_policies()
-        .by_id(&policy_id)
-        .get()
+    let got = client
+        .configuration_policy(&customer(), &policy_id)
         .await
         .unwrap();
     client
         .update_configuration_policy(
-            customer(),
+            &customer(),
             &policy_id,
             ConfigurationPolicy {
                 description: Some("Skips the EULA".to_owned()),
@@ -175,7 +186,7 @@ async fn every_operation_against_the_simulator() {
 
     let accepted = client
         .update_device_policies(
-            customer(),
+            &customer(),
             DevicePolicyUpdateRequest::new(vec![Device {
                 id: devices[0].id.clone(),
                 policies: Some(vec![KeyValuePair::new("o_o_b_e", policy_id.as_str())]),
@@ -185,24 +196,30 @@ async fn every_operation_against_the_simulator() {
         .await
         .unwrap();
     let details = client
-        .wait_for_completion(customer(), accepted.tracking_id, &wait)
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .await
         .unwrap();
     assert_eq!(details.status, Some(UploadStatus::Finished));
 
     client
-        .delete_device(customer(), &lab, devices[0].id.as_ref().unwrap())
+        .delete_device(&customer(), &lab, devices[0].id.as_ref().unwrap())
         .await
         .unwrap();
-    assert_eq!(client.all_devices(customer(), &lab).await.unwrap().len(), 2);
+    assert_eq!(
+        client
+            .devices(&customer(), &lab)
+            .try_collect()
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     client
-        .delete_configuration_policy(customer(), &policy_id)
+        .delete_configuration_policy(&customer(), &policy_id)
         .await
         .unwrap();
-    let error = c
-        .configuration_policies()
-        .by_id(&policy_id)
-        .get()
+    let error = client
+        .configuration_policy(&customer(), &policy_id)
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);

@@ -48,7 +48,6 @@ fn every_operation_against_the_simulator() {
         })
         .build()
         .unwrap();
-    let c = client.customer(customer());
     let lab = batch("Lab A/1");
     let wait = WaitOptions {
         interval: Duration::from_secs(1),
@@ -57,19 +56,22 @@ fn every_operation_against_the_simulator() {
     };
 
     // Create a batch: one device fine, one registered elsewhere (808).
-    let accepted = c
-        .device_batches()
-        .create(DeviceBatchCreationRequest::new(
-            lab.clone(),
-            vec![device("SN-1"), device("OTHER-2"), device("SN-3")],
-        ))
+    let accepted = client
+        .create_device_batch(
+            &customer(),
+            DeviceBatchCreationRequest::new(
+                lab.clone(),
+                vec![device("SN-1"), device("OTHER-2"), device("SN-3")],
+            ),
+        )
         .unwrap();
     assert!(accepted.location.is_some());
-    let first = c.batch_upload_status(accepted.tracking_id).get().unwrap();
+    let first = client
+        .batch_upload_status(&customer(), &accepted.tracking_id)
+        .unwrap();
     assert_eq!(first.status, Some(UploadStatus::Queued));
-    let details = c
-        .batch_upload_status(accepted.tracking_id)
-        .wait(&wait)
+    let details = client
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .unwrap();
     assert_eq!(details.status, Some(UploadStatus::FinishedWithErrors));
     let failed: Vec<_> = details
@@ -86,10 +88,10 @@ fn every_operation_against_the_simulator() {
 
     // Add devices: one new, one already in a batch of this customer (806).
     let accepted = client
-        .add_devices(customer(), &lab, vec![device("SN-4"), device("SN-1")])
+        .add_devices(&customer(), &lab, vec![device("SN-4"), device("SN-1")])
         .unwrap();
     let details = client
-        .wait_for_completion(customer(), accepted.tracking_id, &wait)
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .unwrap();
     assert_eq!(
         details
@@ -100,42 +102,57 @@ fn every_operation_against_the_simulator() {
     );
 
     // List batches and every page of devices (2 a page).
-    let batches = client.all_device_batches(customer()).unwrap();
+    let batches = client.device_batches(&customer()).try_collect().unwrap();
     assert_eq!(batches.len(), 1);
     assert_eq!(batches[0].id.as_ref(), Some(&lab));
-    let devices = c.device_batches().by_id(&lab).devices().get_all().unwrap();
+    let devices = client.devices(&customer(), &lab).try_collect().unwrap();
     let mut serials: Vec<_> = devices
         .iter()
         .filter_map(|d| d.serial_number.clone())
         .collect();
     serials.sort();
     assert_eq!(serials, ["SN-1", "SN-3", "SN-4"]);
-    let first_page = client.list_devices(customer(), &lab, None).unwrap();
+    let first_page = client
+        .send(&pc_devices::ops::ListDevices::new(customer(), lab.clone()))
+        .unwrap();
     assert_eq!(first_page.items().len(), 2);
     assert!(first_page.next_token().is_some());
 
     // Configuration policies: create, list, get, update.
-    let created = c
-        .configuration_policies()
-        .create(ConfigurationPolicy {
-            name: Some("Autopilot profile".to_owned()),
-            category: Some(PolicyCategory::OutOfBoxExperience),
-            policy_settings: Some(vec![PolicySetting::SkipEula]),
-            attributes: Some(Attributes::of("ConfigurationPolicy")),
-            ..Default::default()
-        })
+    let created = client
+        .create_configuration_policy(
+            &customer(),
+            ConfigurationPolicy {
+                name: Some("Autopilot profile".to_owned()),
+                category: Some(PolicyCategory::OutOfBoxExperience),
+                policy_settings: Some(vec![PolicySetting::SkipEula]),
+                attributes: Some(Attributes::of("ConfigurationPolicy")),
+                ..Default::default()
+            },
+        )
         .unwrap();
     let policy_id = created.id.unwrap();
-    assert_eq!(c.configuration_policies().get_all().unwrap().len(), 1);
-    let got = c.configuration_policies().by_id(&policy_id).get().unwrap();
+    assert_eq!(
+        client
+            .configuration_policies(&customer())
+            .try_collect()
+            .unwrap()
+            .len(),
+        1
+    );
+    let got = client
+        .configuration_policy(&customer(), &policy_id)
+        .unwrap();
     assert_eq!(got.name.as_deref(), Some("Autopilot profile"));
-    let updated = c
-        .configuration_policies()
-        .by_id(&policy_id)
-        .update(ConfigurationPolicy {
-            name: Some("Renamed".to_owned()),
-            ..got
-        })
+    let updated = client
+        .update_configuration_policy(
+            &customer(),
+            &policy_id,
+            ConfigurationPolicy {
+                name: Some("Renamed".to_owned()),
+                ..got
+            },
+        )
         .unwrap();
     assert_eq!(updated.name.as_deref(), Some("Renamed"));
 
@@ -144,33 +161,38 @@ fn every_operation_against_the_simulator() {
         .iter()
         .find(|d| d.serial_number.as_deref() == Some("SN-3"))
         .unwrap();
-    let accepted = c
-        .device_policy()
-        .update(DevicePolicyUpdateRequest::new(vec![Device {
-            id: target.id.clone(),
-            policies: Some(vec![KeyValuePair::new("o_o_b_e", policy_id.as_str())]),
-            ..Device::default()
-        }]))
+    let accepted = client
+        .update_device_policies(
+            &customer(),
+            DevicePolicyUpdateRequest::new(vec![Device {
+                id: target.id.clone(),
+                policies: Some(vec![KeyValuePair::new("o_o_b_e", policy_id.as_str())]),
+                ..Device::default()
+            }]),
+        )
         .unwrap();
     let details = client
-        .wait_for_completion(customer(), accepted.tracking_id, &wait)
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .unwrap();
     assert_eq!(details.status, Some(UploadStatus::Finished));
 
     // Delete a device, then the policy.
-    c.device_batches()
-        .by_id(&lab)
-        .devices()
-        .by_id(target.id.as_ref().unwrap())
-        .delete()
+    client
+        .delete_device(&customer(), &lab, target.id.as_ref().unwrap())
         .unwrap();
-    assert_eq!(client.all_devices(customer(), &lab).unwrap().len(), 2);
-    c.configuration_policies()
-        .by_id(&policy_id)
-        .delete()
+    assert_eq!(
+        client
+            .devices(&customer(), &lab)
+            .try_collect()
+            .unwrap()
+            .len(),
+        2
+    );
+    client
+        .delete_configuration_policy(&customer(), &policy_id)
         .unwrap();
     let error = client
-        .get_configuration_policy(customer(), &policy_id)
+        .configuration_policy(&customer(), &policy_id)
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
@@ -178,8 +200,8 @@ fn every_operation_against_the_simulator() {
     // An unknown tracking id: the service's error, with the ids to quote.
     let error = client
         .batch_upload_status(
-            customer(),
-            "00000000-0000-0000-0000-000000000001".parse().unwrap(),
+            &customer(),
+            &"00000000-0000-0000-0000-000000000001".parse().unwrap(),
         )
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);

@@ -138,38 +138,42 @@ fn the_blocking_client_rides_out_faults() {
         .sleep(move |duration: Duration| record.lock().unwrap().push(duration))
         .build()
         .unwrap();
-    let c = client.customer(customer());
 
-    let accepted = c
-        .device_batches()
-        .create(DeviceBatchCreationRequest::new(
-            batch("Faulty lab"),
-            devices(),
-        ))
+    let accepted = client
+        .create_device_batch(
+            &customer(),
+            DeviceBatchCreationRequest::new(batch("Faulty lab"), devices()),
+        )
         .unwrap();
     let wait = WaitOptions {
         interval: Duration::from_millis(10),
         deadline: Duration::from_secs(30),
         ..Default::default()
     };
-    let details = c
-        .batch_upload_status(accepted.tracking_id)
-        .wait(&wait)
+    let details = client
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .unwrap();
     for _ in 0..10 {
         assert_eq!(
-            c.batch_upload_status(accepted.tracking_id).get().unwrap(),
+            client
+                .batch_upload_status(&customer(), &accepted.tracking_id)
+                .unwrap(),
             details
         );
     }
-    let listed = c
-        .device_batches()
-        .by_id(&batch("Faulty lab"))
-        .devices()
-        .get_all()
+    let listed = client
+        .devices(&customer(), &batch("Faulty lab"))
+        .try_collect()
         .unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(c.device_batches().get_all().unwrap().len(), 1);
+    assert_eq!(
+        client
+            .device_batches(&customer())
+            .try_collect()
+            .unwrap()
+            .len(),
+        1
+    );
 
     check_run(&sim.request_log(), &slept.lock().unwrap(), &details);
 }
@@ -201,14 +205,12 @@ async fn the_async_client_rides_out_faults() {
         .sleep(Recorder(slept.clone()))
         .build()
         .unwrap();
-    let c = client.customer(customer());
 
-    let accepted = c
-        .device_batches()
-        .create(DeviceBatchCreationRequest::new(
-            batch("Faulty lab"),
-            devices(),
-        ))
+    let accepted = client
+        .create_device_batch(
+            &customer(),
+            DeviceBatchCreationRequest::new(batch("Faulty lab"), devices()),
+        )
         .await
         .unwrap();
     let wait = WaitOptions {
@@ -216,24 +218,20 @@ async fn the_async_client_rides_out_faults() {
         deadline: Duration::from_secs(30),
         ..Default::default()
     };
-    let details = c
-        .batch_upload_status(accepted.tracking_id)
-        .wait(&wait)
+    let details = client
+        .wait_for_completion(&customer(), &accepted.tracking_id, &wait)
         .await
         .unwrap();
     for _ in 0..10 {
-        let again = c
-            .batch_upload_status(accepted.tracking_id)
-            .get()
+        let again = client
+            .batch_upload_status(&customer(), &accepted.tracking_id)
             .await
             .unwrap();
         assert_eq!(again, details);
     }
-    let listed = c
-        .device_batches()
-        .by_id(&batch("Faulty lab"))
-        .devices()
-        .get_all()
+    let listed = client
+        .devices(&customer(), &batch("Faulty lab"))
+        .try_collect()
         .await
         .unwrap();
     assert_eq!(listed.len(), 2);

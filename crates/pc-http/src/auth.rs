@@ -7,7 +7,6 @@
 //! requests obey the same timeout and retry rules as API calls.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,64 +15,9 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Uri};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::driver::{AsyncTokenProvider, TokenProvider};
 use crate::endpoint::{PARTNER_CENTER_RESOURCE, check_uri};
-use crate::error::TokenEndpointError;
-use crate::{AsyncTokenContext, Cloud, Error, Response, Secret, TokenContext};
-
-/// A source of bearer tokens for a blocking pipeline.
-///
-/// Closures `Fn() -> Result<Secret, Error>` implement it (tokens from a vault, a test
-/// double, ...).
-pub trait TokenProvider: Send + Sync {
-    /// A token for the next attempt (from a cache when still fresh).
-    fn token(&self, ctx: &TokenContext<'_>) -> Result<Secret, Error>;
-
-    /// The API refused `rejected` with a `401`: forget it, so the next
-    /// [`token`](Self::token) fetches a new one.
-    fn invalidate(&self, _rejected: &Secret) {}
-
-    /// Whether a new token can be fetched after a `401` (client credentials, refresh
-    /// token). When true the pipeline retries a `401` once with a new token.
-    fn can_refresh(&self) -> bool {
-        false
-    }
-}
-
-impl<F> TokenProvider for F
-where
-    F: Fn() -> Result<Secret, Error> + Send + Sync,
-{
-    fn token(&self, _ctx: &TokenContext<'_>) -> Result<Secret, Error> {
-        self()
-    }
-}
-
-/// A source of bearer tokens for an async pipeline. Closures returning a `Send` future
-/// implement it.
-#[async_trait]
-pub trait AsyncTokenProvider: Send + Sync {
-    /// A token for the next attempt (from a cache when still fresh).
-    async fn token(&self, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error>;
-
-    /// The API refused `rejected` with a `401`; see [`TokenProvider::invalidate`].
-    fn invalidate(&self, _rejected: &Secret) {}
-
-    /// Whether a new token can be fetched after a `401`.
-    fn can_refresh(&self) -> bool {
-        false
-    }
-}
-
-#[async_trait]
-impl<F, Fut> AsyncTokenProvider for F
-where
-    F: Fn() -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Secret, Error>> + Send,
-{
-    async fn token(&self, _ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
-        self().await
-    }
-}
+use crate::{AsyncTokenContext, Cloud, Error, Secret, TokenContext};
 
 /// A bearer token used as it is (`PARTNER_CENTER_ACCESS_TOKEN`). Never refreshed.
 #[derive(Debug, Clone)]
@@ -114,8 +58,9 @@ pub struct TokenResponse {
 }
 
 /// Reads a token endpoint's successful answer.
-pub fn parse_token_response(response: &Response) -> Result<TokenResponse, Error> {
-    let value: serde_json::Value = response.json()?;
+pub fn parse_token_response(response: &http::Response<Vec<u8>>) -> Result<TokenResponse, Error> {
+    let value: serde_json::Value = pc_models::from_slice(response.body())
+        .map_err(|error| Error::malformed(response, error.to_string()))?;
     let field = |key: &str| match value.get(key) {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
@@ -143,24 +88,6 @@ pub fn parse_token_response(response: &Response) -> Result<TokenResponse, Error>
             .map(Secret::new),
         token_type: field("token_type"),
     })
-}
-
-/// Turns a token endpoint's error answer (`{"error": "invalid_grant",
-/// "error_description": "..."}`) into [`Error::TokenEndpoint`]; other errors pass through.
-pub fn token_endpoint_error(error: Error) -> Error {
-    let Error::Api(api) = error else {
-        return error;
-    };
-    let value = pc_models::from_slice::<serde_json::Value>(&api.body).unwrap_or_default();
-    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    Error::TokenEndpoint(Box::new(TokenEndpointError {
-        status: Some(api.status),
-        error: text("error"),
-        description: text("error_description"),
-        trace_id: text("trace_id"),
-        correlation_id: text("correlation_id"),
-        diagnostics: api.diagnostics,
-    }))
 }
 
 /// How long before expiry a cached token is replaced.
@@ -297,7 +224,7 @@ fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, E
     if let Some(token) = grant.cache().fresh(started) {
         return Ok(token);
     }
-    let response = ctx.send(grant.request()?).map_err(token_endpoint_error)?;
+    let response = ctx.send(grant.request()?)?;
     finish_fetch(grant, &response, started)
 }
 
@@ -306,14 +233,15 @@ async fn fetch_async(grant: &dyn Grant, ctx: &AsyncTokenContext<'_>) -> Result<S
     if let Some(token) = grant.cache().fresh(started) {
         return Ok(token);
     }
-    let response = ctx
-        .send(grant.request()?)
-        .await
-        .map_err(token_endpoint_error)?;
+    let response = ctx.send(grant.request()?).await?;
     finish_fetch(grant, &response, started)
 }
 
-fn finish_fetch(grant: &dyn Grant, response: &Response, started: Instant) -> Result<Secret, Error> {
+fn finish_fetch(
+    grant: &dyn Grant,
+    response: &http::Response<Vec<u8>>,
+    started: Instant,
+) -> Result<Secret, Error> {
     let answer = parse_token_response(response)?;
     grant.accept(&answer);
     grant

@@ -11,11 +11,11 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::TransportErrorKind;
 use crate::endpoint::{Resolver, check_uri};
-use crate::error::{ApiError, DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
+use crate::error::{DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
 use crate::headers::{MS_CONTRACT_VERSION, MS_CORRELATION_ID, MS_REQUEST_ID, X_LOCALE, text};
 use crate::retry::{Decision, Outcome, retry_after};
 use crate::runtime::{Clock, Jitter};
-use crate::{AttemptTimeout, Error, Response, RetryPolicy, Secret, TransportError};
+use crate::{AttemptTimeout, Error, RetryPolicy, Secret, TransportError};
 
 /// What a pipeline shares with every call it makes.
 #[derive(Clone)]
@@ -57,8 +57,9 @@ impl AuthorizationCache {
 /// The next move of a loop (short-lived, so its size does not matter).
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Step {
-    /// The call is over.
-    Done(Result<Response, Error>),
+    /// The call is over: its final response, whatever the status (the call's
+    /// [`Diagnostics`] in its extensions), or why no response could be had.
+    Done(Result<http::Response<Vec<u8>>, Error>),
     /// Sleep, then attempt again.
     Retry(Duration),
     /// Invalidate the token that was refused, then attempt again at once.
@@ -207,18 +208,11 @@ impl Call {
                 self.diagnostics.note_response(response.headers());
                 let status = response.status();
                 if status.is_success() {
-                    let (parts, body) = response.into_parts();
                     tracing::debug!(
                         method = %self.method, path = %self.diagnostics.path, attempt,
                         status = status.as_u16(), elapsed_ms = attempt_ms, "attempt succeeded"
                     );
-                    return Step::Done(Ok(Response {
-                        status,
-                        headers: parts.headers,
-                        body,
-                        // The call ends here: its diagnostics move into the answer.
-                        diagnostics: std::mem::take(&mut self.diagnostics),
-                    }));
+                    return self.done(response);
                 }
                 if status == http::StatusCode::UNAUTHORIZED && can_refresh && !self.refreshed {
                     self.refreshed = true;
@@ -250,9 +244,7 @@ impl Call {
                             status = status.as_u16(), elapsed_ms = attempt_ms,
                             reason = ?reason, "attempt failed; giving up"
                         );
-                        let error =
-                            ApiError::from_response(&response, self.diagnostics.clone(), now);
-                        Step::Done(Err(error.into()))
+                        self.done(response)
                     }
                 }
             }
@@ -275,6 +267,13 @@ impl Call {
                 Step::Done(Err(self.transport_error(error)))
             }
         }
+    }
+
+    /// The call ends with `response`: its diagnostics move into the answer.
+    fn done(&mut self, mut response: http::Response<Vec<u8>>) -> Step {
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        response.extensions_mut().insert(diagnostics);
+        Step::Done(Ok(response))
     }
 
     fn decide(&mut self, core: &Core, outcome: &Outcome, elapsed: Duration) -> Decision {

@@ -279,7 +279,7 @@ impl FromStr for BaseUrl {
 
 /// Whether `host` is a loopback host: `localhost`, `127.0.0.0/8` or `::1`
 /// (with or without brackets).
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.eq_ignore_ascii_case("localhost") {
         return true;
@@ -290,7 +290,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// Checks the transport rule for one absolute URI: `https`, or `http` to a loopback host.
 ///
 /// Returns a message for people on failure. Both backends call it before sending.
-pub fn check_uri(uri: &Uri) -> Result<(), String> {
+pub(crate) fn check_uri(uri: &Uri) -> Result<(), String> {
     let host = uri
         .host()
         .ok_or_else(|| format!("the URL {uri} has no host"))?;
@@ -350,7 +350,7 @@ mod tests {
             "not a url",
         ] {
             let err = BaseUrl::parse(bad).unwrap_err();
-            assert!(err.is_config(), "{bad}: {err}");
+            assert!(err.kind() == crate::ErrorKind::Config, "{bad}: {err}");
             assert!(!err.to_string().contains("pw@"), "{err}");
         }
     }

@@ -144,9 +144,8 @@ impl Diagnostics {
     /// The facts of the call that received `response`, for a parser that was handed the
     /// response rather than making the call.
     ///
-    /// When the response carries a `Diagnostics` in its extensions (as
-    /// [`Response::into_http`](crate::Response::into_http) attaches the pipeline's), that
-    /// is the starting point; otherwise `method`, `path` and one attempt, with no host.
+    /// When the response carries a `Diagnostics` in its extensions (a pipeline's
+    /// response does: [`Diagnostics::of`]), that is the starting point; otherwise `method`, `path` and one attempt, with no host.
     /// The ids the response headers name (`MS-RequestId`, `MS-CorrelationId`, `MS-CV`,
     /// `MS-ServerId`) take the place of those sent.
     ///
@@ -181,6 +180,11 @@ impl Diagnostics {
         };
         diagnostics.note_response(response.headers());
         diagnostics
+    }
+
+    /// The diagnostics a pipeline attached to the final response of a call.
+    pub fn of<B>(response: &http::Response<B>) -> Option<&Self> {
+        response.extensions().get::<Self>()
     }
 
     /// Takes the ids a response names in place of those sent.
@@ -233,7 +237,7 @@ fn note(slot: &mut Option<String>, headers: &HeaderMap, name: &http::HeaderName)
 ///
 /// The pipeline builds it with [`ApiError::from_response`], and so can a parser handed
 /// a response from any other HTTP client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status of the last attempt.
@@ -254,6 +258,21 @@ pub struct ApiError {
     pub body: Vec<u8>,
     /// Ids and call facts.
     pub diagnostics: Diagnostics,
+}
+
+impl fmt::Debug for ApiError {
+    /// The fields a person needs, the body as a text snippet (not bytes, no headers).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &status_text(self.status))
+            .field("code", &self.code)
+            .field("description", &self.description)
+            .field("retry_after", &self.retry_after)
+            .field("request_id", &self.diagnostics.request_id)
+            .field("correlation_id", &self.diagnostics.correlation_id)
+            .field("body", &body_snippet(&self.body).unwrap_or_default())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a response body could not be used.
@@ -320,12 +339,29 @@ pub struct TokenEndpointError {
     pub diagnostics: Diagnostics,
 }
 
+impl TokenEndpointError {
+    /// The refusal a token endpoint's error answer (`{"error": "invalid_grant",
+    /// "error_description": "..."}`) states; fields the answer lacks stay `None`.
+    pub fn from_response(response: &http::Response<Vec<u8>>) -> Self {
+        let value = pc_models::from_slice::<serde_json::Value>(response.body()).unwrap_or_default();
+        let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        Self {
+            status: Some(response.status()),
+            error: text("error"),
+            description: text("error_description"),
+            trace_id: text("trace_id"),
+            correlation_id: text("correlation_id"),
+            diagnostics: Diagnostics::of(response).cloned().unwrap_or_default(),
+        }
+    }
+}
+
 /// Everything that can go wrong on the way to Partner Center and back.
 ///
 /// `Display` is one sentence a person can act on; it names the HTTP status, the
 /// service's code and description, `MS-CorrelationId` and `MS-RequestId` where they
 /// exist, and never a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service could not be reached or stopped answering (connect, timeout, TLS, reset).
@@ -346,13 +382,27 @@ pub enum Error {
     TokenEndpoint(Box<TokenEndpointError>),
 }
 
+impl fmt::Debug for Error {
+    /// The sentence of `Display`, then the body of an error answer as text: what
+    /// `fn main() -> Result<(), Box<dyn Error>>` prints should be read, not decoded.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")?;
+        if let Self::Api(api) = self
+            && let Some(body) = body_snippet(&api.body)
+        {
+            write!(f, "\n    response body: {body}")?;
+        }
+        Ok(())
+    }
+}
+
 impl From<ApiError> for Error {
     fn from(error: ApiError) -> Self {
         Self::Api(Box::new(error))
     }
 }
 
-/// The broad class of an [`Error`], for mapping to exit codes and the like.
+/// The broad class of an [`Error`], for code that treats whole classes alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -374,13 +424,14 @@ impl Error {
         Self::Config(message.into())
     }
 
-    /// A malformed-body error for a response, for parsers built on this crate.
-    pub fn malformed(response: &crate::Response, message: impl Into<String>) -> Self {
+    /// A malformed-body error for a response (its [`Diagnostics`] when a pipeline
+    /// attached them), for parsers built on this crate.
+    pub fn malformed(response: &http::Response<Vec<u8>>, message: impl Into<String>) -> Self {
         Self::Decode(Box::new(DecodeError {
             kind: DecodeErrorKind::Malformed,
             message: message.into(),
-            status: Some(response.status),
-            diagnostics: response.diagnostics.clone(),
+            status: Some(response.status()),
+            diagnostics: Diagnostics::of(response).cloned().unwrap_or_default(),
         }))
     }
 
@@ -393,23 +444,6 @@ impl Error {
             Self::Config(_) => ErrorKind::Config,
             Self::TokenEndpoint(_) => ErrorKind::TokenEndpoint,
         }
-    }
-
-    /// Whether the service could not be reached or its answer could not be read
-    /// (transport or decode errors: the CLI's exit code 5).
-    pub fn is_transport(&self) -> bool {
-        matches!(self, Self::Transport(_) | Self::Decode(_))
-    }
-
-    /// Whether the service or the token endpoint answered with an error
-    /// (the CLI's exit code 4).
-    pub fn is_service(&self) -> bool {
-        matches!(self, Self::Api(_) | Self::TokenEndpoint(_))
-    }
-
-    /// Whether the configuration was unusable and nothing was sent (the CLI's exit code 2).
-    pub fn is_config(&self) -> bool {
-        matches!(self, Self::Config(_))
     }
 
     /// The HTTP status of the answer, when there was one.
@@ -452,7 +486,7 @@ impl Error {
 
 /// An HTTP status for a message: `404 Not Found`, or the bare number when it has no
 /// standard reason.
-pub fn status_text(status: StatusCode) -> String {
+pub(crate) fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
@@ -502,7 +536,7 @@ fn body_hint(body: &[u8]) -> String {
 
 /// The first 200 characters of a body for a message, without a byte-order mark, trimmed,
 /// control characters blanked, `…` when cut; `None` when nothing printable is left.
-pub fn body_snippet(body: &[u8]) -> Option<String> {
+pub(crate) fn body_snippet(body: &[u8]) -> Option<String> {
     const MAX: usize = 200;
     let text = String::from_utf8_lossy(pc_models::strip_bom(body));
     let text: String = text

@@ -67,8 +67,3 @@ impl ApiError {
         }
     }
 }
-
-/// Parses a JSON body, accepting a leading byte-order mark.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    pc_models::from_slice(body).map_err(|e| e.to_string())
-}

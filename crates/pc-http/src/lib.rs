@@ -46,10 +46,12 @@
 mod auth;
 mod backend;
 mod call;
+mod driver;
 mod endpoint;
 mod error;
 mod error_body;
 pub mod headers;
+mod options;
 mod pipeline;
 pub mod proxy;
 pub mod retry;
@@ -60,22 +62,21 @@ pub mod tls;
 mod transport;
 
 pub use auth::{
-    AsyncTokenProvider, ClientCredentials, RefreshTokenCallback, RefreshTokenGrant, StaticToken,
-    TokenProvider, TokenResponse, parse_token_response, token_endpoint_error,
+    ClientCredentials, RefreshTokenCallback, RefreshTokenGrant, StaticToken, TokenResponse,
+    parse_token_response,
 };
 #[cfg(feature = "reqwest")]
 pub use backend::reqwest::ReqwestTransport;
 #[cfg(feature = "ureq")]
 pub use backend::ureq::UreqTransport;
-pub use endpoint::{BaseUrl, Cloud, PARTNER_CENTER_RESOURCE, check_uri, is_loopback_host};
+pub use driver::{AsyncTokenContext, AsyncTokenProvider, TokenContext, TokenProvider};
+pub use endpoint::{BaseUrl, Cloud, PARTNER_CENTER_RESOURCE};
 pub use error::{
     ApiError, DecodeError, DecodeErrorKind, Diagnostics, Error, ErrorKind, TokenEndpointError,
-    TransportError, TransportErrorKind, TransportFailure, body_snippet, status_text,
+    TransportError, TransportErrorKind, TransportFailure,
 };
-pub use pipeline::{
-    AsyncPipeline, AsyncTokenContext, ClientOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT, Pipeline, Response, TokenContext, new_request_id,
-};
+pub use options::{ClientOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
+pub use pipeline::{AsyncPipeline, Pipeline};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use transport::{AsyncHttpTransport, AttemptTimeout, HttpTransport};

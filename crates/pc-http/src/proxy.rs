@@ -300,7 +300,7 @@ mod tests {
             no_proxy: String::new(),
         })
         .unwrap_err();
-        assert!(err.is_config());
+        assert!(err.kind() == crate::ErrorKind::Config);
         assert!(!err.to_string().contains("pa55"), "{err}");
         let opts = ProxyOptions::Url {
             url: Secret::new("http://user:pa55@proxy.invalid:3128"),

@@ -1,10 +1,12 @@
 //! The retry rules as pure functions: which outcomes retry, and how long to wait.
 //!
 //! Retried: connect errors, a reset or truncated response, timeouts, `408`, `429`,
-//! `500`, `502`, `503`, `504`. Everything else is final. The delay is the response's
-//! `Retry-After` (seconds or an HTTP date) capped at [`RetryPolicy::max_retry_after`],
-//! otherwise exponential backoff with full jitter from [`RetryPolicy::initial_delay`]
-//! capped at [`RetryPolicy::max_delay`].
+//! `500`, `502`, `503`, `504`. Everything else is final. The delay is exponential
+//! backoff with full jitter from [`RetryPolicy::initial_delay`] capped at
+//! [`RetryPolicy::max_delay`], or the response's `Retry-After` (seconds or an HTTP date)
+//! when that is longer, so a retry never comes before the service allows it. A
+//! `Retry-After` longer than [`RetryPolicy::max_retry_after`], or one that would pass
+//! the call's deadline, ends the call at once.
 
 use std::time::{Duration, SystemTime};
 
@@ -29,7 +31,8 @@ pub struct RetryPolicy {
     pub initial_delay: Duration,
     /// The ceiling of any backoff delay. Default 10 s.
     pub max_delay: Duration,
-    /// The cap on a delay asked for by `Retry-After`. Default 60 s.
+    /// The longest `Retry-After` slept through; a longer one ends the call at once
+    /// ([`GiveUpReason::RetryAfterTooLong`]). Default 2 minutes.
     pub max_retry_after: Duration,
     /// An overall limit for one logical call, all attempts and delays included.
     /// Default none.
@@ -42,7 +45,7 @@ impl Default for RetryPolicy {
             max_retries: 3,
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(120),
             deadline: None,
         }
     }
@@ -50,6 +53,7 @@ impl Default for RetryPolicy {
 
 /// What one attempt produced, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// A response arrived with this status and, maybe, a parsed `Retry-After`.
     Status {
@@ -74,6 +78,7 @@ impl Outcome {
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Wait this long, then try again.
     Retry(Duration),
@@ -83,6 +88,7 @@ pub enum Decision {
 
 /// Why a call stopped retrying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GiveUpReason {
     /// The outcome is final (a `404`, a `501`, a TLS failure, ...).
     NotRetryable,
@@ -90,6 +96,9 @@ pub enum GiveUpReason {
     Exhausted,
     /// The next attempt would start after the overall deadline.
     Deadline,
+    /// The service asked to wait longer than [`RetryPolicy::max_retry_after`]: the
+    /// call ends at once, throttled.
+    RetryAfterTooLong,
 }
 
 /// Whether a status is retried: `408`, `429`, `500`, `502`, `503`, `504`.
@@ -146,12 +155,18 @@ impl RetryPolicy {
         if retries_done >= self.max_retries {
             return Decision::GiveUp(GiveUpReason::Exhausted);
         }
+        let backoff = self.backoff(retries_done, random);
         let delay = match outcome {
             Outcome::Status {
                 retry_after: Some(after),
                 ..
-            } => (*after).min(self.max_retry_after),
-            _ => self.backoff(retries_done, random),
+            } => {
+                if *after > self.max_retry_after {
+                    return Decision::GiveUp(GiveUpReason::RetryAfterTooLong);
+                }
+                (*after).max(backoff)
+            }
+            _ => backoff,
         };
         if let Some(deadline) = self.deadline
             && elapsed.saturating_add(delay) >= deadline
@@ -203,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_and_is_capped() {
+    fn the_delay_is_the_longer_of_retry_after_and_the_backoff() {
         let p = RetryPolicy::default();
         let o = |secs| Outcome::Status {
             status: StatusCode::TOO_MANY_REQUESTS,
@@ -213,13 +228,43 @@ mod tests {
             p.decide(&o(11), 0, Duration::ZERO, 0.9),
             Decision::Retry(Duration::from_secs(11))
         );
+        // A `Retry-After: 0` never makes a retry come sooner than the backoff.
         assert_eq!(
-            p.decide(&o(3600), 0, Duration::ZERO, 0.9),
-            Decision::Retry(Duration::from_secs(60))
+            p.decide(&o(0), 2, Duration::ZERO, 0.5),
+            Decision::Retry(Duration::from_secs(1))
         );
         assert_eq!(
-            p.decide(&o(0), 0, Duration::ZERO, 0.9),
-            Decision::Retry(Duration::ZERO)
+            p.decide(&o(120), 0, Duration::ZERO, 0.9),
+            Decision::Retry(Duration::from_secs(120))
+        );
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_limit_or_the_deadline_ends_the_call_at_once() {
+        let p = RetryPolicy::default();
+        let o = |secs| Outcome::Status {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        assert_eq!(
+            p.decide(&o(121), 0, Duration::ZERO, 0.9),
+            Decision::GiveUp(GiveUpReason::RetryAfterTooLong)
+        );
+        assert_eq!(
+            p.decide(&o(3600), 0, Duration::ZERO, 0.9),
+            Decision::GiveUp(GiveUpReason::RetryAfterTooLong)
+        );
+        let bounded = RetryPolicy {
+            deadline: Some(Duration::from_secs(30)),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(
+            bounded.decide(&o(31), 0, Duration::ZERO, 0.9),
+            Decision::GiveUp(GiveUpReason::Deadline)
+        );
+        assert_eq!(
+            bounded.decide(&o(20), 0, Duration::from_secs(5), 0.9),
+            Decision::Retry(Duration::from_secs(20))
         );
     }
 

@@ -17,6 +17,16 @@ pub trait Clock: Send + Sync {
     fn instant(&self) -> Instant;
 }
 
+impl<T: Clock + ?Sized> Clock for Arc<T> {
+    fn now(&self) -> SystemTime {
+        (**self).now()
+    }
+
+    fn instant(&self) -> Instant {
+        (**self).instant()
+    }
+}
+
 /// The operating system's clocks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
@@ -43,6 +53,12 @@ impl<F: Fn(Duration) + Send + Sync> Sleep for F {
     }
 }
 
+impl<T: Sleep + ?Sized> Sleep for Arc<T> {
+    fn sleep(&self, duration: Duration) {
+        (**self).sleep(duration);
+    }
+}
+
 /// `std::thread::sleep`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreadSleep;
@@ -58,6 +74,13 @@ impl Sleep for ThreadSleep {
 pub trait AsyncSleep: Send + Sync {
     /// Completes after `duration`.
     async fn sleep(&self, duration: Duration);
+}
+
+#[async_trait]
+impl<T: AsyncSleep + ?Sized> AsyncSleep for Arc<T> {
+    async fn sleep(&self, duration: Duration) {
+        (**self).sleep(duration).await;
+    }
 }
 
 /// An async sleep that works under any executor: a short-lived helper thread wakes

@@ -82,8 +82,8 @@ mod tests {
 
     #[test]
     fn pem_without_certificates_is_a_config_error() {
-        assert!(parse_pem_certificates(b"").unwrap_err().is_config());
-        assert!(parse_pem_certificates(b"hello").unwrap_err().is_config());
+        assert!(parse_pem_certificates(b"").unwrap_err().kind() == crate::ErrorKind::Config);
+        assert!(parse_pem_certificates(b"hello").unwrap_err().kind() == crate::ErrorKind::Config);
         let missing = load_pem_file(Path::new("/nonexistent/ca.pem")).unwrap_err();
         assert!(
             missing.to_string().contains("/nonexistent/ca.pem"),

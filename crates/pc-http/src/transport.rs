@@ -42,6 +42,15 @@ where
     }
 }
 
+impl<T: HttpTransport + ?Sized> HttpTransport for std::sync::Arc<T> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        (**self).send(request)
+    }
+}
+
 /// An async HTTP client: the async twin of [`HttpTransport`].
 ///
 /// Closures returning a `Send` future implement it.
@@ -65,6 +74,16 @@ where
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         self(request).await
+    }
+}
+
+#[async_trait]
+impl<T: AsyncHttpTransport + ?Sized> AsyncHttpTransport for std::sync::Arc<T> {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        (**self).send(request).await
     }
 }
 

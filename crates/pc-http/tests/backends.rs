@@ -73,7 +73,7 @@ fn call(
     backend: Backend,
     options: ClientOptions,
     request: http::Request<Vec<u8>>,
-) -> Result<pc_http::Response, Error> {
+) -> Result<http::Response<Vec<u8>>, Error> {
     let clock = FakeClock::new();
     match backend {
         Backend::Ureq => Pipeline::with_ureq(StaticToken::new("b-t0ken"), options)?
@@ -131,9 +131,9 @@ fn the_pipeline_sends_its_headers_and_keeps_the_answers() {
             .body(br#"{"batchId":"b"}"#.to_vec())
             .unwrap();
         let response = call(backend, opts, request).unwrap();
-        assert_eq!(response.status, 202);
-        assert_eq!(response.diagnostics.cv.as_deref(), Some("cv.1"));
-        assert_eq!(response.diagnostics.server_id.as_deref(), Some("srv-1"));
+        assert_eq!(response.status(), 202);
+        assert_eq!(diagnostics(&response).cv.as_deref(), Some("cv.1"));
+        assert_eq!(diagnostics(&response).server_id.as_deref(), Some("srv-1"));
         let seen = &server.requests()[0];
         assert!(
             seen.head
@@ -179,7 +179,7 @@ fn the_pipeline_retries_over_the_wire_with_one_request_id() {
             ..options()
         };
         let response = call(backend, opts, get("/v1/x")).unwrap();
-        assert_eq!(response.body, br#"{"ok":true}"#);
+        assert_eq!(response.body(), br#"{"ok":true}"#);
         let seen = server.requests();
         assert_eq!(seen.len(), 2, "{backend:?}");
         assert_eq!(
@@ -291,7 +291,7 @@ fn plain_http_goes_only_to_loopback_hosts() {
             ..options()
         };
         let err = call(backend, opts, get("http://api.example.invalid/v1/x")).unwrap_err();
-        assert!(err.is_config(), "{err}");
+        assert_eq!(err.kind(), pc_http::ErrorKind::Config, "{err}");
     }
 }
 
@@ -371,4 +371,9 @@ fn remote_https_goes_through_the_proxy_and_loopback_does_not() {
             "{backend:?}: loopback went direct"
         );
     }
+}
+
+/// The diagnostics a pipeline attached to its answer.
+fn diagnostics(response: &http::Response<Vec<u8>>) -> &pc_http::Diagnostics {
+    pc_http::Diagnostics::of(response).expect("a pipeline attaches diagnostics")
 }

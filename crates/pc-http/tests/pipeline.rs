@@ -12,8 +12,7 @@ use http::{Method, StatusCode};
 use pc_http::testing::{FakeClock, ScriptedTransport};
 use pc_http::{
     AsyncPipeline, ClientCredentials, ClientOptions, DecodeErrorKind, Error, ErrorKind, Pipeline,
-    RefreshTokenGrant, Response, RetryPolicy, Secret, StaticToken, TokenProvider,
-    TransportErrorKind,
+    RefreshTokenGrant, RetryPolicy, Secret, StaticToken, TokenProvider, TransportErrorKind,
 };
 
 const TOKEN: &str = "static-T0KEN-value";
@@ -47,7 +46,7 @@ fn pipeline_with(
 }
 
 struct Run {
-    result: Result<Response, Error>,
+    result: Result<http::Response<Vec<u8>>, Error>,
     transport: ScriptedTransport,
     clock: FakeClock,
 }
@@ -79,7 +78,7 @@ fn success_needs_one_attempt() {
     let run = check(|t| {
         t.push_json(200, "{}");
     });
-    assert_eq!(run.result.unwrap().status, StatusCode::OK);
+    assert_eq!(run.result.unwrap().status(), StatusCode::OK);
     assert_eq!(run.transport.request_count(), 1);
     assert!(run.clock.sleeps().is_empty());
 }
@@ -113,13 +112,34 @@ fn throttled_with_retry_after_date_waits_until_then() {
 }
 
 #[test]
-fn retry_after_is_capped_at_sixty_seconds() {
+fn a_retry_after_beyond_the_limit_ends_the_call_at_once_as_throttled() {
     let run = check(|t| {
-        t.push_response(503, &[("Retry-After", "3600")], "")
+        t.push_response(
+            429,
+            &[("Retry-After", "3600"), ("MS-RequestId", "rid-1")],
+            r#"{"statusCode":429,"message":"Rate limit is exceeded. Try again in 3600 seconds."}"#,
+        )
+        .push_json(200, "{}");
+    });
+    let err = run.result.unwrap_err();
+    assert!(run.clock.sleeps().is_empty(), "{:?}", run.clock.sleeps());
+    assert_eq!(run.transport.request_count(), 1);
+    assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.retry_after, Some(Duration::from_secs(3600)));
+    assert!(err.to_string().contains("Retry-After 3600s"), "{err}");
+}
+
+#[test]
+fn a_retry_after_within_the_limit_is_slept_through() {
+    let run = check(|t| {
+        t.push_response(503, &[("Retry-After", "120")], "")
             .push_json(200, "{}");
     });
     assert!(run.result.is_ok());
-    assert_eq!(run.clock.sleeps(), [Duration::from_secs(60)]);
+    assert_eq!(run.clock.sleeps(), [Duration::from_secs(120)]);
 }
 
 #[test]
@@ -206,7 +226,7 @@ fn exhaustion_reports_the_last_outcome_after_max_retries() {
     });
     let err = run.result.unwrap_err();
     assert!(matches!(&err, Error::Decode(d) if d.kind == DecodeErrorKind::Truncated));
-    assert!(err.is_transport());
+    assert_eq!(err.kind(), pc_http::ErrorKind::Decode);
 
     let run = check(|t| {
         for _ in 0..4 {
@@ -382,7 +402,7 @@ fn callers_may_supply_ids_and_switch_correlation() {
         .body(Vec::new())
         .unwrap();
     let response = p.send(req).unwrap();
-    assert_eq!(response.diagnostics.request_id.as_deref(), Some("mine"));
+    assert_eq!(diagnostics(&response).request_id.as_deref(), Some("mine"));
     let other = p.with_correlation_id("other-corr").unwrap();
     assert_eq!(other.correlation_id(), "other-corr");
     assert_eq!(p.correlation_id(), "corr-1");
@@ -413,7 +433,7 @@ fn diagnostics_are_kept_on_success_and_on_error() {
     let run = check(|t| {
         t.push_response(200, &ids, "{}");
     });
-    let d = run.result.unwrap().diagnostics;
+    let d = diagnostics(&run.result.unwrap()).clone();
     assert_eq!(d.request_id.as_deref(), Some("rid-9"));
     assert_eq!(d.correlation_id.as_deref(), Some("cid-9"));
     assert_eq!(d.cv.as_deref(), Some("cv.1.2"));
@@ -603,7 +623,7 @@ fn token_endpoint_refusals_are_typed() {
         panic!("{err:?}")
     };
     assert_eq!(e.error.as_deref(), Some("invalid_grant"));
-    assert!(err.is_service());
+    assert_eq!(err.kind(), pc_http::ErrorKind::TokenEndpoint);
     insta::assert_snapshot!("token_endpoint_refusal", err);
 }
 
@@ -695,29 +715,29 @@ fn bad_configuration_fails_before_sending() {
     assert!(
         Pipeline::new(transport.clone(), StaticToken::new(TOKEN), bad_locale)
             .unwrap_err()
-            .is_config()
+            .kind()
+            == pc_http::ErrorKind::Config
     );
     let clock = FakeClock::new();
     let p = pipeline_with(&transport, &clock, StaticToken::new(TOKEN), options());
     assert!(
-        p.get("https://elsewhere.invalid/v1/x")
-            .unwrap_err()
-            .is_config()
+        p.get("https://elsewhere.invalid/v1/x").unwrap_err().kind() == pc_http::ErrorKind::Config
     );
     let bad_token = pipeline_with(&transport, &clock, StaticToken::new("a\r\nb"), options());
     let err = bad_token.get("/v1/x").unwrap_err();
-    assert!(err.is_config());
+    assert!(err.kind() == pc_http::ErrorKind::Config);
     assert!(!err.to_string().contains("a\r\nb"));
     assert!(
         ClientCredentials::new("http://login.example.invalid", "t", "c", Secret::new("s"))
             .unwrap_err()
-            .is_config()
+            .kind()
+            == pc_http::ErrorKind::Config
     );
     assert_eq!(transport.request_count(), 0);
 }
 
 #[test]
-fn responses_parse_json_with_a_bom_and_report_malformed_bodies() {
+fn a_malformed_body_is_reported_with_the_calls_ids() {
     let run = check(|t| {
         t.push_response(
             200,
@@ -726,11 +746,16 @@ fn responses_parse_json_with_a_bom_and_report_malformed_bodies() {
         );
     });
     let response = run.result.unwrap();
-    let v: serde_json::Value = response.json().unwrap();
+    let v: serde_json::Value = pc_models::from_slice(response.body()).unwrap();
     assert_eq!(v["a"], 1);
-    let err = response.json::<Vec<u8>>().unwrap_err();
-    assert!(err.is_transport(), "malformed is a read failure");
+    let err = pc_http::Error::malformed(&response, "not a list");
+    assert_eq!(
+        err.kind(),
+        pc_http::ErrorKind::Decode,
+        "malformed is a read failure"
+    );
     assert!(err.to_string().contains("rid-1"), "{err}");
+    assert!(err.to_string().contains("not a list"), "{err}");
 }
 
 /// Error messages, one sentence each, pinned.
@@ -846,7 +871,7 @@ async fn the_async_pipeline_behaves_the_same() {
         .with_sleep(clock.clone())
         .with_jitter(|| 1.0);
     let response = p.get("/v1/x").await.unwrap();
-    assert_eq!(response.json::<serde_json::Value>().unwrap()["ok"], true);
+    assert_eq!(response.body(), br#"{"ok":true}"#);
     assert_eq!(clock.sleeps(), [Duration::from_secs(2), ms(1000)]);
     let reqs = transport.requests();
     let api: Vec<_> = reqs
@@ -994,4 +1019,9 @@ fn error_bodies_are_read_into_the_pc_models_types() {
     assert_eq!(api.description.as_deref(), Some("Rate limit is exceeded."));
     assert_eq!(api.retry_after, Some(Duration::from_secs(11)));
     assert!(api.service_error.is_none());
+}
+
+/// The diagnostics a pipeline attached to its answer.
+fn diagnostics(response: &http::Response<Vec<u8>>) -> &pc_http::Diagnostics {
+    pc_http::Diagnostics::of(response).expect("a pipeline attaches diagnostics")
 }

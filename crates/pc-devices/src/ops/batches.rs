@@ -7,10 +7,7 @@ use pc_models::{
 };
 
 use super::tracking::parse_accepted;
-use super::{
-    Operation, UploadAccepted, check_status, customer_path, json_body, page_request,
-    paged_operation, parse_json, request,
-};
+use super::{Operation, UploadAccepted, customer_path, json_body, paged_operation, parse_json};
 use crate::Error;
 use crate::path::encode_segment;
 
@@ -30,8 +27,7 @@ impl GetBatchStatus {
         Self { customer, tracking }
     }
 
-    /// The request path.
-    pub fn path(&self) -> String {
+    fn status_path(&self) -> String {
         // One buffer of the exact length, the GUIDs encoded in place (this runs on every
         // status poll; `format!` through `customer_path` built two strings).
         let mut buffer = pc_models::Uuid::encode_buffer();
@@ -60,13 +56,14 @@ const STATUS_PATH_LEN: usize = 14 + 36 + 16 + 36;
 
 impl Operation for GetBatchStatus {
     type Output = BatchUploadDetails;
+    const METHOD: Method = Method::GET;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        request(Method::GET, &self.path(), None)
+    fn path(&self) -> Result<String, Error> {
+        Ok(self.status_path())
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_json(Method::GET, &|| self.path(), &response)
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
@@ -101,14 +98,18 @@ impl CreateDeviceBatch {
 
 impl Operation for CreateDeviceBatch {
     type Output = UploadAccepted;
+    const METHOD: Method = Method::POST;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        let body = json_body("device batch creation request", &self.request)?;
-        request(Method::POST, &batches_path(&self.customer), Some(body))
+    fn path(&self) -> Result<String, Error> {
+        Ok(batches_path(&self.customer))
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_accepted(Method::POST, &|| batches_path(&self.customer), &response)
+    fn body(&self) -> Result<Option<Vec<u8>>, Error> {
+        json_body("device batch creation request", &self.request)
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_accepted(self, response)
     }
 }
 
@@ -137,19 +138,18 @@ impl AddDevices {
 
 impl Operation for AddDevices {
     type Output = UploadAccepted;
+    const METHOD: Method = Method::POST;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        let body = json_body("devices", &self.devices)?;
-        request(
-            Method::POST,
-            &devices_path(&self.customer, &self.batch)?,
-            Some(body),
-        )
+    fn path(&self) -> Result<String, Error> {
+        devices_path(&self.customer, &self.batch)
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        let path = devices_path(&self.customer, &self.batch)?;
-        parse_accepted(Method::POST, &|| path.clone(), &response)
+    fn body(&self) -> Result<Option<Vec<u8>>, Error> {
+        json_body("devices", &self.devices)
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_accepted(self, response)
     }
 }
 
@@ -174,16 +174,18 @@ impl ListDeviceBatches {
 
 impl Operation for ListDeviceBatches {
     type Output = Collection<DeviceBatch>;
+    const METHOD: Method = Method::GET;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        page_request(
-            &batches_path(&self.customer),
-            self.continuation_token.as_deref(),
-        )
+    fn path(&self) -> Result<String, Error> {
+        Ok(batches_path(&self.customer))
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_json(Method::GET, &|| batches_path(&self.customer), &response)
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_deref()
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
@@ -214,17 +216,18 @@ impl ListDevices {
 
 impl Operation for ListDevices {
     type Output = Collection<Device>;
+    const METHOD: Method = Method::GET;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        page_request(
-            &devices_path(&self.customer, &self.batch)?,
-            self.continuation_token.as_deref(),
-        )
+    fn path(&self) -> Result<String, Error> {
+        devices_path(&self.customer, &self.batch)
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        let path = devices_path(&self.customer, &self.batch)?;
-        parse_json(Method::GET, &|| path.clone(), &response)
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_deref()
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
@@ -251,6 +254,11 @@ impl DeleteDevice {
             device,
         }
     }
+}
+
+impl Operation for DeleteDevice {
+    type Output = ();
+    const METHOD: Method = Method::DELETE;
 
     fn path(&self) -> Result<String, Error> {
         Ok(format!(
@@ -259,18 +267,9 @@ impl DeleteDevice {
             encode_segment("device id", self.device.as_str())?
         ))
     }
-}
 
-impl Operation for DeleteDevice {
-    type Output = ();
-
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        request(Method::DELETE, &self.path()?, None)
-    }
-
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<(), Error> {
-        let path = self.path()?;
-        check_status(Method::DELETE, &|| path.clone(), &response)
+    fn parse_success(&self, _response: &http::Response<Vec<u8>>) -> Result<(), Error> {
+        Ok(())
     }
 }
 
@@ -289,21 +288,24 @@ impl UpdateDevicePolicies {
     pub fn new(customer: CustomerId, request: DevicePolicyUpdateRequest) -> Self {
         Self { customer, request }
     }
-
-    fn path(&self) -> String {
-        format!("{}/DevicePolicyUpdates", customer_path(&self.customer))
-    }
 }
 
 impl Operation for UpdateDevicePolicies {
     type Output = UploadAccepted;
+    const METHOD: Method = Method::PATCH;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        let body = json_body("device policy update request", &self.request)?;
-        request(Method::PATCH, &self.path(), Some(body))
+    fn path(&self) -> Result<String, Error> {
+        Ok(format!(
+            "{}/DevicePolicyUpdates",
+            customer_path(&self.customer)
+        ))
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_accepted(Method::PATCH, &|| self.path(), &response)
+    fn body(&self) -> Result<Option<Vec<u8>>, Error> {
+        json_body("device policy update request", &self.request)
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_accepted(self, response)
     }
 }

@@ -44,7 +44,7 @@ pub use policies::{
 pub use tracking::{UploadAccepted, tracking_id_from_body, tracking_id_from_location};
 
 use http::header::{ACCEPT, CONTENT_TYPE};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method};
 use pc_http::{ApiError, Diagnostics};
 use pc_models::{Collection, CustomerId};
 use serde::Serialize;
@@ -54,7 +54,8 @@ use std::time::SystemTime;
 use crate::Error;
 use crate::error::{DecodeFailure, DecodeProblem};
 
-/// One Partner Center operation: a pure request builder and a pure response parser.
+/// One Partner Center operation: its method and path, its body, and a pure reader of
+/// the answer. The request and the parse are written once, here, for every client.
 ///
 /// The blocking and async clients differ only in the line that sends
 /// [`to_request`](Self::to_request)'s request; any other HTTP client can do the same.
@@ -62,18 +63,84 @@ pub trait Operation {
     /// What a successful answer holds.
     type Output;
 
-    /// The request: method, path-only URI, `Accept`, and for a body
-    /// `Content-Type: application/json` with camelCase JSON. Refuses inputs that cannot
-    /// be sent with [`Error::InvalidInput`].
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error>;
+    /// The HTTP method.
+    const METHOD: Method;
+
+    /// The request path (and query, for a next page): `/v1/customers/{customer-id}/…`,
+    /// canonical spelling, every free-form id one percent-encoded segment. Refuses an
+    /// id that cannot be a segment with [`Error::InvalidInput`].
+    fn path(&self) -> Result<String, Error>;
+
+    /// The JSON body, if the operation sends one.
+    fn body(&self) -> Result<Option<Vec<u8>>, Error> {
+        Ok(None)
+    }
+
+    /// The continuation token this request sends as `MS-ContinuationToken` (the next
+    /// page of a listing), if any.
+    fn continuation_token(&self) -> Option<&str> {
+        None
+    }
+
+    /// Reads a success answer (any `2xx`) into the output.
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error>;
+
+    /// The request: [`METHOD`](Self::METHOD), the path-only URI, `Accept`, and for a
+    /// body `Content-Type: application/json` with camelCase JSON.
+    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let path = self.path()?;
+        let body = self.body()?;
+        let mut builder = http::Request::builder()
+            .method(Self::METHOD)
+            .uri(&path)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if body.is_some() {
+            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Some(token) = self.continuation_token().filter(|token| !token.is_empty()) {
+            let value = HeaderValue::from_str(token).map_err(|_| {
+                Error::invalid(
+                    "continuation token",
+                    token,
+                    "it holds characters an HTTP header cannot carry",
+                )
+            })?;
+            builder = builder.header(pc_http::headers::MS_CONTINUATION_TOKEN, value);
+        }
+        builder
+            .body(body.unwrap_or_default())
+            .map_err(|error| Error::invalid("request path", path, error.to_string()))
+    }
 
     /// Reads the answer: the typed output of a success; for an error status
-    /// [`Error::Http`] holding [`pc_http::Error::Api`], the same error a [`pc_http`]
-    /// pipeline gives; [`Error::Decode`] for a body that is not the expected resource.
+    /// [`Error::Http`] holding [`pc_http::Error::Api`] (the one place an error status
+    /// is judged for a client); [`Error::Decode`] for a body that is not the expected
+    /// resource.
     ///
-    /// The call's ids come from the response headers, or from the
-    /// [`pc_http::Diagnostics`] in its extensions ([`Diagnostics::from_response`]).
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error>;
+    /// The call's ids come from the [`Diagnostics`] a pipeline attached to the
+    /// response, or else from its headers.
+    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error>
+    where
+        Self: Sized,
+    {
+        let response = success(self, response)?;
+        self.parse_success(&response)
+    }
+}
+
+/// A success answer passes; another status becomes [`pc_http::Error::Api`] with the
+/// call's ids.
+pub(crate) fn success<O: Operation>(
+    op: &O,
+    response: http::Response<Vec<u8>>,
+) -> Result<http::Response<Vec<u8>>, Error> {
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let diagnostics = diagnostics(op, &response);
+    // A parser has no clock of its own: a `Retry-After` date is measured from now.
+    let error = ApiError::from_response(&response, diagnostics, SystemTime::now());
+    Err(Error::Http(error.into()))
 }
 
 /// An operation that lists one page of a collection; the next page is the same
@@ -82,23 +149,16 @@ pub trait PagedOperation: Operation<Output = Collection<Self::Item>> + Clone {
     /// One item of the collection.
     type Item;
 
-    /// The continuation token this request sends (`MS-ContinuationToken`), if any.
-    fn continuation_token(&self) -> Option<&str>;
-
     /// The same listing, asking for the page of `token`.
     fn with_continuation_token(&self, token: Option<String>) -> Self;
 }
 
-/// The [`PagedOperation`] impl of a listing whose struct has a
-/// `continuation_token: Option<String>` field.
+/// The [`Operation::continuation_token`] and [`PagedOperation`] impls of a listing
+/// whose struct has a `continuation_token: Option<String>` field.
 macro_rules! paged_operation {
     ($operation:ty, $item:ty) => {
         impl $crate::ops::PagedOperation for $operation {
             type Item = $item;
-
-            fn continuation_token(&self) -> Option<&str> {
-                self.continuation_token.as_deref()
-            }
 
             fn with_continuation_token(&self, token: Option<String>) -> Self {
                 Self {
@@ -116,124 +176,39 @@ fn customer_path(customer: &CustomerId) -> String {
     format!("/v1/customers/{customer}")
 }
 
-/// A request with `Accept: application/json`, and a JSON body when one is given.
-fn request(
-    method: Method,
-    path: &str,
-    body: Option<Vec<u8>>,
-) -> Result<http::Request<Vec<u8>>, Error> {
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(ACCEPT, HeaderValue::from_static("application/json"));
-    if body.is_some() {
-        builder = builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
-    builder
-        .body(body.unwrap_or_default())
-        .map_err(|error| Error::invalid("request path", path, error.to_string()))
-}
-
-/// A `GET` for one page, with the continuation token as `MS-ContinuationToken`.
-fn page_request(path: &str, token: Option<&str>) -> Result<http::Request<Vec<u8>>, Error> {
-    let mut request = request(Method::GET, path, None)?;
-    if let Some(token) = token.filter(|token| !token.is_empty()) {
-        let value = HeaderValue::from_str(token).map_err(|_| {
-            Error::invalid(
-                "continuation token",
-                token,
-                "it holds characters an HTTP header cannot carry",
-            )
-        })?;
-        request
-            .headers_mut()
-            .insert(pc_http::headers::MS_CONTINUATION_TOKEN, value);
-    }
-    Ok(request)
-}
-
 /// Serializes a body as JSON.
-fn json_body(what: &'static str, body: &impl Serialize) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|error| Error::invalid(what, "(body)", error.to_string()))
+fn json_body(what: &'static str, body: &impl Serialize) -> Result<Option<Vec<u8>>, Error> {
+    serde_json::to_vec(body)
+        .map(Some)
+        .map_err(|error| Error::invalid(what, "(body)", error.to_string()))
 }
 
-/// A parser's way to the request path: called only when an error needs diagnostics and
-/// the response carries none, so a success never formats the path a second time.
-type PathFn<'a> = &'a dyn Fn() -> String;
-
-/// The call's diagnostics for an error: [`Diagnostics::from_response`], with the path
-/// formatted only when the response has no diagnostics attached (a pipeline's do).
-fn diagnostics(
-    method: Method,
-    path: PathFn<'_>,
-    response: &http::Response<Vec<u8>>,
-) -> Diagnostics {
-    let path = if response.extensions().get::<Diagnostics>().is_some() {
+/// The call's diagnostics for an error: those a pipeline attached, else the operation's
+/// method and path (formatted only here, when an error needs them).
+fn diagnostics<O: Operation>(op: &O, response: &http::Response<Vec<u8>>) -> Diagnostics {
+    let path = if Diagnostics::of(response).is_some() {
         String::new()
     } else {
-        path()
+        let path = op.path().unwrap_or_default();
+        match path.split_once('?') {
+            Some((path, _query)) => path.to_owned(),
+            None => path,
+        }
     };
-    Diagnostics::from_response(method, path, response)
-}
-
-/// Turns an error status into [`pc_http::Error::Api`]; a success passes.
-fn check_status(
-    method: Method,
-    path: PathFn<'_>,
-    response: &http::Response<Vec<u8>>,
-) -> Result<(), Error> {
-    if response.status().is_success() {
-        return Ok(());
-    }
-    let diagnostics = diagnostics(method, path, response);
-    // A parser has no clock of its own: a `Retry-After` date is measured from now.
-    let error = ApiError::from_response(response, diagnostics, SystemTime::now());
-    Err(Error::Http(error.into()))
+    Diagnostics::from_response(O::METHOD, path, response)
 }
 
 /// The JSON resource of a success answer; an empty body is a decode error that says so.
-fn parse_json<T: DeserializeOwned>(
-    method: Method,
-    path: PathFn<'_>,
+fn parse_json<O: Operation, T: DeserializeOwned>(
+    op: &O,
     response: &http::Response<Vec<u8>>,
 ) -> Result<T, Error> {
-    check_status(method.clone(), path, response)?;
     if is_blank(response.body()) {
         let expected = expected_type::<T>();
-        return Err(decode(
-            diagnostics(method, path, response),
-            response.status(),
-            DecodeProblem::Empty { expected },
-        ));
-    }
-    pc_models::from_slice(response.body()).map_err(|source| {
-        decode(
-            diagnostics(method, path, response),
-            response.status(),
-            DecodeProblem::Json(source),
-        )
-    })
-}
-
-/// The JSON resource of a success answer, or `None` when the body is empty.
-fn parse_optional_json<T: DeserializeOwned>(
-    method: Method,
-    path: PathFn<'_>,
-    response: &http::Response<Vec<u8>>,
-) -> Result<Option<T>, Error> {
-    check_status(method.clone(), path, response)?;
-    if is_blank(response.body()) {
-        return Ok(None);
+        return Err(decode(op, response, DecodeProblem::Empty { expected }));
     }
     pc_models::from_slice(response.body())
-        .map(Some)
-        .map_err(|source| {
-            decode(
-                diagnostics(method, path, response),
-                response.status(),
-                DecodeProblem::Json(source),
-            )
-        })
+        .map_err(|source| decode(op, response, DecodeProblem::Json(source)))
 }
 
 /// Whether a body holds nothing but a byte-order mark and white space.
@@ -252,11 +227,20 @@ fn expected_type<T: DeserializeOwned>() -> String {
     }
 }
 
-fn decode(diagnostics: Diagnostics, status: StatusCode, problem: DecodeProblem) -> Error {
+fn decode<O: Operation>(
+    op: &O,
+    response: &http::Response<Vec<u8>>,
+    problem: DecodeProblem,
+) -> Error {
     Error::Decode(Box::new(DecodeFailure {
-        status,
+        status: response.status(),
+        content_type: response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         problem,
-        diagnostics,
+        body_snippet: crate::error::snippet(response.body()),
+        diagnostics: diagnostics(op, response),
     }))
 }
 

@@ -3,10 +3,7 @@
 use http::Method;
 use pc_models::{Collection, ConfigurationPolicy, CustomerId, PolicyId};
 
-use super::{
-    Operation, check_status, customer_path, json_body, page_request, paged_operation, parse_json,
-    parse_optional_json, request,
-};
+use super::{Operation, customer_path, json_body, paged_operation, parse_json};
 use crate::Error;
 use crate::path::encode_segment;
 
@@ -44,16 +41,18 @@ impl ListConfigurationPolicies {
 
 impl Operation for ListConfigurationPolicies {
     type Output = Collection<ConfigurationPolicy>;
+    const METHOD: Method = Method::GET;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        page_request(
-            &policies_path(&self.customer),
-            self.continuation_token.as_deref(),
-        )
+    fn path(&self) -> Result<String, Error> {
+        Ok(policies_path(&self.customer))
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_json(Method::GET, &|| policies_path(&self.customer), &response)
+    fn continuation_token(&self) -> Option<&str> {
+        self.continuation_token.as_deref()
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
@@ -77,24 +76,20 @@ impl GetConfigurationPolicy {
 
 impl Operation for GetConfigurationPolicy {
     type Output = ConfigurationPolicy;
+    const METHOD: Method = Method::GET;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        request(
-            Method::GET,
-            &policy_path(&self.customer, &self.policy)?,
-            None,
-        )
+    fn path(&self) -> Result<String, Error> {
+        policy_path(&self.customer, &self.policy)
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        let path = policy_path(&self.customer, &self.policy)?;
-        parse_json(Method::GET, &|| path.clone(), &response)
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
 /// `POST /v1/customers/{customer-id}/policies`: creates a configuration policy.
-/// `200` or `201` with the policy created; an empty success body gives back the policy
-/// as sent.
+/// `200` or `201` with the policy created; an empty success body is reported
+/// ([`Error::Decode`]), never replaced by the policy as sent.
 #[derive(Debug, Clone)]
 pub struct CreateConfigurationPolicy {
     /// The customer.
@@ -112,20 +107,23 @@ impl CreateConfigurationPolicy {
 
 impl Operation for CreateConfigurationPolicy {
     type Output = ConfigurationPolicy;
+    const METHOD: Method = Method::POST;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        let body = json_body("configuration policy", &self.policy)?;
-        request(Method::POST, &policies_path(&self.customer), Some(body))
+    fn path(&self) -> Result<String, Error> {
+        Ok(policies_path(&self.customer))
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        parse_optional_json(Method::POST, &|| policies_path(&self.customer), &response)
-            .map(|created| created.unwrap_or_else(|| self.policy.clone()))
+    fn body(&self) -> Result<Option<Vec<u8>>, Error> {
+        json_body("configuration policy", &self.policy)
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
 /// `PUT /v1/customers/{customer-id}/policies/{policy-id}`: replaces a configuration
-/// policy. `200` with the policy; an empty success body gives back the policy as sent.
+/// policy. `200` with the policy; an empty success body is reported ([`Error::Decode`]).
 #[derive(Debug, Clone)]
 pub struct UpdateConfigurationPolicy {
     /// The customer.
@@ -149,20 +147,18 @@ impl UpdateConfigurationPolicy {
 
 impl Operation for UpdateConfigurationPolicy {
     type Output = ConfigurationPolicy;
+    const METHOD: Method = Method::PUT;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        let body = json_body("configuration policy", &self.policy)?;
-        request(
-            Method::PUT,
-            &policy_path(&self.customer, &self.policy_id)?,
-            Some(body),
-        )
+    fn path(&self) -> Result<String, Error> {
+        policy_path(&self.customer, &self.policy_id)
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        let path = policy_path(&self.customer, &self.policy_id)?;
-        parse_optional_json(Method::PUT, &|| path.clone(), &response)
-            .map(|updated| updated.unwrap_or_else(|| self.policy.clone()))
+    fn body(&self) -> Result<Option<Vec<u8>>, Error> {
+        json_body("configuration policy", &self.policy)
+    }
+
+    fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_json(self, response)
     }
 }
 
@@ -185,17 +181,13 @@ impl DeleteConfigurationPolicy {
 
 impl Operation for DeleteConfigurationPolicy {
     type Output = ();
+    const METHOD: Method = Method::DELETE;
 
-    fn to_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        request(
-            Method::DELETE,
-            &policy_path(&self.customer, &self.policy)?,
-            None,
-        )
+    fn path(&self) -> Result<String, Error> {
+        policy_path(&self.customer, &self.policy)
     }
 
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<(), Error> {
-        let path = policy_path(&self.customer, &self.policy)?;
-        check_status(Method::DELETE, &|| path.clone(), &response)
+    fn parse_success(&self, _response: &http::Response<Vec<u8>>) -> Result<(), Error> {
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::error::DecodeProblem;
+use http::StatusCode;
 use pc_models::{
     Attributes, BatchId, ConfigurationPolicy, Device, DeviceBatchCreationRequest, DeviceId,
     DevicePolicyUpdateRequest, KeyValuePair, PolicyCategory, PolicyId, PolicySetting, UploadStatus,
@@ -529,7 +530,7 @@ fn deletes_accept_any_success() {
 }
 
 #[test]
-fn policies_parse_and_an_empty_success_gives_back_what_was_sent() {
+fn policies_parse_and_an_empty_success_is_reported() {
     let policy = fixture("configuration-policy.json");
     let id = PolicyId::new("e4e1b1f2-0c3e-4a45-8d0a-39a2b2f6b6a1").unwrap();
     let got = GetConfigurationPolicy::new(customer(), id.clone())
@@ -543,11 +544,15 @@ fn policies_parse_and_an_empty_success_gives_back_what_was_sent() {
             .unwrap();
         assert_eq!(created.id.as_ref(), Some(&id));
     }
-    let created = create.parse_response(response(201, &IDS, b"")).unwrap();
-    assert_eq!(created.name.as_deref(), Some("Autopilot profile"));
+    // An empty success is reported, never replaced by the policy as sent.
+    let error = create.parse_response(response(201, &IDS, b"")).unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode(d) if matches!(d.problem, DecodeProblem::Empty { .. })),
+        "{error:?}"
+    );
     let update = UpdateConfigurationPolicy::new(customer(), id, sample_policy());
-    let updated = update.parse_response(response(204, &IDS, b"")).unwrap();
-    assert_eq!(updated.name.as_deref(), Some("Autopilot profile"));
+    let error = update.parse_response(response(204, &IDS, b"")).unwrap_err();
+    assert!(error.to_string().contains("the body is empty"), "{error}");
     let list = ListConfigurationPolicies::new(customer())
         .parse_response(response(
             200,
