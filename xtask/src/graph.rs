@@ -44,8 +44,13 @@ const FORBIDDEN: &[Forbid] = &[
 /// The only direct normal dependencies pc-models may have.
 const MODELS_DEPENDENCIES: &[&str] = &["serde", "serde_json", "uuid"];
 
+/// The workspace crates pc-sim may depend on: it never shares code with the client it
+/// tests.
+const SIM_WORKSPACE_DEPENDENCIES: &[&str] = &["pc-models"];
+
 pub fn check_all() -> Result {
     check_models()?;
+    check_sim()?;
     for rule in FORBIDDEN {
         let packages = tree(rule.package, rule.features, "normal", None)?;
         for name in rule.forbidden {
@@ -66,6 +71,22 @@ fn check_models() -> Result {
         if !MODELS_DEPENDENCIES.contains(&name.as_str()) {
             return Err(format!(
                 "pc-models depends on {name}; it may depend only on {MODELS_DEPENDENCIES:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_sim() -> Result {
+    let direct = tree("pc-sim", None, "normal", Some(1))?;
+    for name in direct
+        .iter()
+        .filter(|name| name.starts_with("pc-") && *name != "pc-sim")
+    {
+        if !SIM_WORKSPACE_DEPENDENCIES.contains(&name.as_str()) {
+            return Err(format!(
+                "pc-sim depends on {name}; among the workspace crates it may depend only on \
+                 {SIM_WORKSPACE_DEPENDENCIES:?}"
             ));
         }
     }
@@ -132,4 +153,16 @@ fn run_tree(mut command: std::process::Command) -> Result<Vec<String>> {
         .filter_map(|line| line.split_whitespace().next())
         .map(str::to_owned)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The invariants hold: a plain `cargo test` catches a violation, not only
+    /// `cargo xtask ci`.
+    #[test]
+    fn the_dependency_graph_keeps_the_architecture_invariants() {
+        if let Err(violation) = super::check_all() {
+            panic!("{violation}");
+        }
+    }
 }

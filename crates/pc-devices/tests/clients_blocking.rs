@@ -374,3 +374,59 @@ fn the_token_never_shows_in_debug_output_or_errors() {
         "Bearer t0ken"
     );
 }
+
+#[test]
+fn an_error_answer_debugs_as_a_sentence_with_its_body_as_text() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(
+        404,
+        &[("MS-RequestId", "rid-1")],
+        r#"{"code": 600, "description": "Customer not found"}"#,
+    );
+    let client = client(&transport, &FakeClock::new());
+    let error = client
+        .batch_upload_status(&customer(), &tracking())
+        .unwrap_err();
+    // What `fn main() -> Result<(), Box<dyn Error>>` prints.
+    let debug = format!("{error:?}");
+    assert!(
+        debug.starts_with("Partner Center answered GET /v1/customers/"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("HTTP 404 Not Found: error 600: Customer not found"),
+        "{debug}"
+    );
+    assert!(debug.contains("MS-RequestId rid-1"), "{debug}");
+    assert!(
+        debug.contains(r#"response body: {"code": 600, "description": "Customer not found"}"#),
+        "{debug}"
+    );
+    assert!(!debug.contains("[123, 34"), "no body bytes: {debug}");
+    assert!(!debug.contains("headers"), "no header map: {debug}");
+}
+
+#[test]
+fn an_empty_token_is_refused_before_anything_is_sent() {
+    let transport = ScriptedTransport::new();
+    for token in ["", "  "] {
+        let error = DevicesClient::builder()
+            .base_url("https://partner-center.invalid")
+            .token(token)
+            .transport(transport.clone())
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
+        assert!(
+            error.to_string().contains("the access token is empty"),
+            "{error}"
+        );
+    }
+    let error = DevicesClient::builder()
+        .base_url("https://partner-center.invalid")
+        .transport(transport.clone())
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("no access token"), "{error}");
+    assert_eq!(transport.request_count(), 0);
+}

@@ -102,17 +102,28 @@ impl<T: AsyncTokenProvider + ?Sized> AsyncTokenProvider for Arc<T> {
     }
 }
 
-/// What a blocking [`TokenProvider`] may use: the pipeline's transport, with the same
-/// timeout and retry rules, and its clock.
-pub struct TokenContext<'a> {
+/// What a [`TokenProvider`] may use: the pipeline's transport, with the same timeout
+/// and retry rules, and its clock. [`AsyncTokenContext`] is the same for an
+/// [`AsyncTokenProvider`].
+pub struct TokenContext<'a, T: ?Sized = dyn HttpTransport, S: ?Sized = dyn Sleep> {
     core: &'a Core,
-    transport: &'a dyn HttpTransport,
-    sleep: &'a dyn Sleep,
+    transport: &'a T,
+    sleep: &'a S,
 }
 
-impl fmt::Debug for TokenContext<'_> {
+/// What an [`AsyncTokenProvider`] may use: the async pipeline's transport and clock.
+pub type AsyncTokenContext<'a> = TokenContext<'a, dyn AsyncHttpTransport, dyn AsyncSleep>;
+
+impl<T: ?Sized, S: ?Sized> fmt::Debug for TokenContext<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenContext").finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized, S: ?Sized> TokenContext<'_, T, S> {
+    /// The pipeline's monotonic time (token lifetimes are measured with it).
+    pub fn now(&self) -> Instant {
+        self.core.clock.instant()
     }
 }
 
@@ -125,24 +136,6 @@ impl TokenContext<'_> {
         let call = Call::token_endpoint(self.core, request)?;
         run_blocking(self.core, self.transport, self.sleep, call, None)
             .and_then(token_endpoint_success)
-    }
-
-    /// The pipeline's monotonic time (token lifetimes are measured with it).
-    pub fn now(&self) -> Instant {
-        self.core.clock.instant()
-    }
-}
-
-/// What an [`AsyncTokenProvider`] may use: the async twin of [`TokenContext`].
-pub struct AsyncTokenContext<'a> {
-    core: &'a Core,
-    transport: &'a dyn AsyncHttpTransport,
-    sleep: &'a dyn AsyncSleep,
-}
-
-impl fmt::Debug for AsyncTokenContext<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncTokenContext").finish_non_exhaustive()
     }
 }
 
@@ -157,11 +150,6 @@ impl AsyncTokenContext<'_> {
         run_async(self.core, self.transport, self.sleep, call, None)
             .await
             .and_then(token_endpoint_success)
-    }
-
-    /// The pipeline's monotonic time.
-    pub fn now(&self) -> Instant {
-        self.core.clock.instant()
     }
 }
 
@@ -182,8 +170,8 @@ fn token_endpoint_success(
 /// Drives `call` to its final response (any status) on a blocking transport.
 pub(crate) fn run_blocking(
     core: &Core,
-    transport: &dyn HttpTransport,
-    sleep: &dyn Sleep,
+    transport: &(dyn HttpTransport + 'static),
+    sleep: &(dyn Sleep + 'static),
     mut call: Call,
     auth: Option<&dyn TokenProvider>,
 ) -> Result<http::Response<Vec<u8>>, Error> {
@@ -217,8 +205,8 @@ pub(crate) fn run_blocking(
 /// Drives `call` to its final response (any status) on an async transport.
 pub(crate) async fn run_async(
     core: &Core,
-    transport: &dyn AsyncHttpTransport,
-    sleep: &dyn AsyncSleep,
+    transport: &(dyn AsyncHttpTransport + 'static),
+    sleep: &(dyn AsyncSleep + 'static),
     mut call: Call,
     auth: Option<&dyn AsyncTokenProvider>,
 ) -> Result<http::Response<Vec<u8>>, Error> {
