@@ -120,27 +120,54 @@ macro_rules! devices_client {
                 tracking: &pc_models::TrackingId,
                 options: &$crate::WaitOptions,
             ) -> Result<pc_models::BatchUploadDetails, $crate::Error> {
-                use $crate::wait::{WaitStep, next_step};
+                use $crate::ops::Operation as _;
+                use $crate::wait::{WaitStep, after_failed_poll, next_step};
                 let clock = self.pipeline.clock();
                 let started = clock.instant();
+                let op = $crate::ops::GetBatchStatus::new(*customer, *tracking);
                 let mut polls = 0;
+                let mut last = None;
                 loop {
-                    let details = self.batch_upload_status(customer, tracking) $($await)* ?;
-                    polls += 1;
+                    // No retry inside a poll may carry it past the wait's deadline.
+                    let left = options
+                        .deadline
+                        .saturating_sub(clock.instant().saturating_duration_since(started));
+                    let mut request = op.to_request()?;
+                    request
+                        .extensions_mut()
+                        .insert(pc_http::CallDeadline(left.max(std::time::Duration::from_millis(1))));
+                    let polled = match self.pipeline.execute(request) $($await)* {
+                        Ok(response) => op.parse_response(response),
+                        Err(error) => Err(error.into()),
+                    };
                     let now = clock.instant();
                     let waited = now.saturating_duration_since(started);
-                    options.report(&details, polls, waited);
-                    match next_step(now, started, &details, options) {
-                        WaitStep::Done => return Ok(details),
-                        WaitStep::GiveUp => {
+                    let step = match polled {
+                        Ok(details) => {
+                            polls += 1;
+                            options.report(&details, polls, waited);
+                            let step = next_step(now, started, &details, options);
+                            if step == WaitStep::Done {
+                                return Ok(details);
+                            }
+                            last = Some(Box::new(details));
+                            step
+                        }
+                        Err(error) => match after_failed_poll(now, started, &error, options) {
+                            Some(step) => step,
+                            None => return Err(error),
+                        },
+                    };
+                    match step {
+                        WaitStep::Poll { after } => self.pipeline.sleep().sleep(after) $($await)*,
+                        WaitStep::Done | WaitStep::GiveUp => {
                             return Err($crate::Error::WaitTimeout {
                                 customer: *customer,
                                 tracking_id: *tracking,
                                 waited,
-                                last: Some(Box::new(details)),
+                                last,
                             });
                         }
-                        WaitStep::Poll { after } => self.pipeline.sleep().sleep(after) $($await)*,
                     }
                 }
             }
@@ -165,6 +192,70 @@ macro_rules! devices_client {
                 devices: Vec<pc_models::Device>,
             ) -> Result<$crate::UploadAccepted, $crate::Error> {
                 self.send(&$crate::ops::AddDevices::new(*customer, batch.clone(), devices)) $($await)*
+            }
+
+            /// Uploads `devices` to `target` in parts of at most
+            /// `options.devices_per_request`, in order ([`crate::upload::plan`]): with a
+            /// new batch the first part creates it and the others add to it. Each part
+            /// is its own logical call; an add answered `404` within
+            /// `options.not_found_grace` (the service may not know a batch just
+            /// created) is tried again every `options.retry_interval`.
+            ///
+            /// Answers every part's tracking id, in order. A part that fails after
+            /// others were accepted ends the upload with
+            /// [`Error::UploadIncomplete`]($crate::Error::UploadIncomplete), which
+            /// names them; a first part that fails is its own error.
+            pub $($async)* fn upload(
+                &self,
+                customer: &pc_models::CustomerId,
+                target: &$crate::UploadTarget,
+                devices: Vec<pc_models::Device>,
+                options: &$crate::UploadOptions,
+            ) -> Result<Vec<$crate::UploadPart>, $crate::Error> {
+                use $crate::upload::PlannedPart;
+                let parts = $crate::upload::plan(customer, target, devices, options)?;
+                let mut not_sent: usize = parts.iter().map(PlannedPart::devices).sum();
+                let mut accepted = Vec::with_capacity(parts.len());
+                let clock = self.pipeline.clock();
+                let interval = options.retry_interval.max(std::time::Duration::from_millis(100));
+                let mut first_add = None;
+                for part in &parts {
+                    let result = match part {
+                        PlannedPart::Create(op) => self.send(op) $($await)*,
+                        PlannedPart::Add(op) => {
+                            let first = *first_add.get_or_insert_with(|| clock.instant());
+                            loop {
+                                match self.send(op) $($await)* {
+                                    Err(error)
+                                        if error.status() == Some(http::StatusCode::NOT_FOUND)
+                                            && clock.instant().saturating_duration_since(first)
+                                                < options.not_found_grace =>
+                                    {
+                                        self.pipeline.sleep().sleep(interval) $($await)*;
+                                    }
+                                    other => break other,
+                                }
+                            }
+                        }
+                    };
+                    match result {
+                        Ok(answer) => {
+                            not_sent -= part.devices();
+                            accepted.push($crate::UploadPart::new(answer, part.devices()));
+                        }
+                        Err(error) if accepted.is_empty() => return Err(error),
+                        Err(error) => {
+                            return Err($crate::Error::UploadIncomplete(Box::new(
+                                $crate::upload::UploadIncomplete {
+                                    accepted,
+                                    devices_not_sent: not_sent,
+                                    error,
+                                },
+                            )));
+                        }
+                    }
+                }
+                Ok(accepted)
             }
 
             /// Every batch of the customer, page after page:

@@ -68,6 +68,14 @@ pub enum Error {
     /// An Autopilot CSV file was refused; every bad line is listed. Nothing was sent.
     #[error(transparent)]
     Csv(#[from] CsvError),
+    /// An upload in parts stopped after some parts were accepted: their tracking ids,
+    /// and why the next part failed.
+    #[error("{0}")]
+    UploadIncomplete(Box<crate::upload::UploadIncomplete>),
+    /// An upload POST was answered `409 Conflict` after an earlier attempt of the same
+    /// call (same `MS-RequestId`) got no answer: that attempt probably succeeded.
+    #[error("{}", display_retried_conflict(.0))]
+    RetriedUploadConflict(Box<pc_http::ApiError>),
 }
 
 /// Why a listing was stopped; see [`Error::PagingLoop`].
@@ -133,6 +141,8 @@ impl Error {
             }
             Error::InvalidInput { .. } | Error::Csv(_) => ErrorKind::InvalidInput,
             Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
+            Error::UploadIncomplete(incomplete) => incomplete.error.kind(),
+            Error::RetriedUploadConflict(_) => ErrorKind::Api,
         }
     }
 
@@ -140,6 +150,8 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Http(error) => error.status(),
+            Error::RetriedUploadConflict(api) => Some(api.status),
+            Error::UploadIncomplete(incomplete) => incomplete.error.status(),
             Error::Decode(failure) => Some(failure.status),
             Error::MissingTrackingId(failure) => Some(failure.status),
             _ => None,
@@ -150,6 +162,8 @@ impl Error {
     pub fn service_code(&self) -> Option<&str> {
         match self {
             Error::Http(error) => error.service_code(),
+            Error::RetriedUploadConflict(api) => api.code.as_deref(),
+            Error::UploadIncomplete(incomplete) => incomplete.error.service_code(),
             _ => None,
         }
     }
@@ -158,6 +172,8 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Http(error) => error.diagnostics()?.request_id.as_deref(),
+            Error::RetriedUploadConflict(api) => api.diagnostics.request_id.as_deref(),
+            Error::UploadIncomplete(incomplete) => incomplete.error.request_id(),
             Error::Decode(failure) => failure.diagnostics.request_id.as_deref(),
             Error::MissingTrackingId(failure) => failure.diagnostics.request_id.as_deref(),
             _ => None,
@@ -168,8 +184,20 @@ impl Error {
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
             Error::Http(error) => error.diagnostics()?.correlation_id.as_deref(),
+            Error::RetriedUploadConflict(api) => api.diagnostics.correlation_id.as_deref(),
+            Error::UploadIncomplete(incomplete) => incomplete.error.correlation_id(),
             Error::Decode(failure) => failure.diagnostics.correlation_id.as_deref(),
             Error::MissingTrackingId(failure) => failure.diagnostics.correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How long the service asked to wait before calling again (`Retry-After` of the
+    /// last answer), for an error answer that said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Http(pc_http::Error::Api(api)) => api.retry_after,
+            Error::UploadIncomplete(incomplete) => incomplete.error.retry_after(),
             _ => None,
         }
     }
@@ -318,6 +346,16 @@ impl fmt::Display for MissingTrackingId {
             self.diagnostics.support_ids()
         )
     }
+}
+
+fn display_retried_conflict(api: &pc_http::ApiError) -> String {
+    format!(
+        "{}. An earlier attempt of this same upload (MS-RequestId {}) got no answer and \
+         probably succeeded: list the customer's batches, or ask for the batch's status, \
+         before uploading again",
+        pc_http::Error::Api(Box::new(api.clone())),
+        api.diagnostics.request_id.as_deref().unwrap_or("none"),
+    )
 }
 
 fn display_paging(path: &str, pages: usize, reason: &PagingStop) -> String {

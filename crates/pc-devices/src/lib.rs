@@ -67,6 +67,7 @@ mod error;
 pub mod ops;
 pub mod paging;
 pub mod path;
+pub mod upload;
 pub mod wait;
 
 #[cfg(feature = "async")]
@@ -77,6 +78,7 @@ pub use csv_import::{CsvError, CsvImport, CsvWarning, parse_autopilot_csv};
 pub use error::{DecodeFailure, DecodeProblem, Error, ErrorKind, MissingTrackingId, PagingStop};
 pub use ops::UploadAccepted;
 pub use pc_http::{ClientOptions, Cloud, RetryPolicy};
+pub use upload::{UploadOptions, UploadPart, UploadTarget};
 pub use wait::{WaitOptions, WaitProgress};
 
 /// The resource types, ids and helpers of `pc-models`, re-exported.

@@ -17,7 +17,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Encodes a free-form id (a batch, device or policy id) as one path segment.
 ///
 /// An id that is empty, `.` or `..` cannot be a segment (a server or proxy would
-/// normalise it away) and is refused with [`Error::InvalidInput`] naming `what`.
+/// normalise it away), and one of white space only names nothing; each is refused with
+/// [`Error::InvalidInput`] naming `what`.
 ///
 /// ```
 /// use pc_devices::path::encode_segment;
@@ -30,6 +31,7 @@ pub fn encode_segment(what: &'static str, id: &str) -> Result<String, Error> {
     let reason = match id {
         "" => Some("it is empty"),
         "." | ".." => Some("`.` and `..` cannot be sent as a path segment"),
+        _ if id.trim().is_empty() => Some("it holds only white space"),
         _ => None,
     };
     if let Some(reason) = reason {
@@ -67,7 +69,7 @@ mod tests {
 
     #[test]
     fn dot_segments_and_empty_ids_are_refused() {
-        for id in ["", ".", ".."] {
+        for id in ["", ".", "..", " ", "\t \n"] {
             let error = encode_segment("device id", id).unwrap_err();
             assert!(
                 error.to_string().starts_with("invalid device id"),

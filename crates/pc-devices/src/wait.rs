@@ -57,6 +57,11 @@ pub struct WaitOptions {
     /// [`Error::WaitTimeout`](crate::Error::WaitTimeout). Default 30 min. A last poll is
     /// made at the deadline.
     pub deadline: Duration,
+    /// How long a `404` is taken for "the service does not know this tracking id yet"
+    /// and polled again, counted from the first poll. Default none: a tracking id
+    /// given by a user is either known or wrong. An upload that just obtained the
+    /// tracking id sets it (one minute by default; see [`crate::UploadOptions`]).
+    pub not_found_grace: Option<Duration>,
     /// Called after each successful poll.
     pub on_progress: Option<ProgressCallback>,
 }
@@ -66,6 +71,7 @@ impl Default for WaitOptions {
         Self {
             interval: DEFAULT_POLL_INTERVAL,
             deadline: DEFAULT_WAIT_DEADLINE,
+            not_found_grace: None,
             on_progress: None,
         }
     }
@@ -76,6 +82,7 @@ impl fmt::Debug for WaitOptions {
         f.debug_struct("WaitOptions")
             .field("interval", &self.interval)
             .field("deadline", &self.deadline)
+            .field("not_found_grace", &self.not_found_grace)
             .field(
                 "on_progress",
                 &self.on_progress.as_ref().map(|_| "callback"),
@@ -123,6 +130,54 @@ pub enum WaitStep {
     GiveUp,
 }
 
+/// The decision after a poll that failed with `error` at `now`, for a wait that started
+/// at `started`; `None`: the wait ends with that error.
+///
+/// - A `404` within [`WaitOptions::not_found_grace`] is polled again after the interval
+///   (the service may not know a tracking id just obtained); the deadline still holds.
+/// - An answer asking to come back (`Retry-After`) later than the deadline gives up at
+///   once ([`WaitStep::GiveUp`]), as does any failure once the deadline has passed.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use pc_devices::wait::{after_failed_poll, WaitStep};
+/// use pc_devices::WaitOptions;
+///
+/// let not_found: pc_devices::Error = pc_http::Error::from(pc_http::ApiError::from_response(
+///     &http::Response::builder().status(404).body(Vec::new())?,
+///     pc_http::Diagnostics::default(),
+///     std::time::SystemTime::now(),
+/// )).into();
+/// let started = Instant::now();
+/// let options = WaitOptions { not_found_grace: Some(Duration::from_secs(60)), ..Default::default() };
+/// assert_eq!(after_failed_poll(started, started, &not_found, &options), Some(WaitStep::Poll { after: Duration::from_secs(5) }));
+/// let late = started + Duration::from_secs(61);
+/// assert_eq!(after_failed_poll(late, started, &not_found, &options), None);
+/// # Ok::<(), http::Error>(())
+/// ```
+pub fn after_failed_poll(
+    now: Instant,
+    started: Instant,
+    error: &crate::Error,
+    options: &WaitOptions,
+) -> Option<WaitStep> {
+    let elapsed = now.saturating_duration_since(started);
+    let left = options.deadline.saturating_sub(elapsed);
+    let in_grace = options.not_found_grace.is_some_and(|grace| elapsed < grace);
+    if error.status() == Some(http::StatusCode::NOT_FOUND) && in_grace {
+        if left.is_zero() {
+            return Some(WaitStep::GiveUp);
+        }
+        return Some(WaitStep::Poll {
+            after: options.interval.max(MIN_POLL_INTERVAL).min(left),
+        });
+    }
+    match error.retry_after() {
+        Some(after) if after >= left => Some(WaitStep::GiveUp),
+        _ => None,
+    }
+}
+
 /// The decision after a poll that answered `last` at `now`, for a wait that started at
 /// `started`.
 ///
@@ -168,6 +223,87 @@ pub fn next_step(
 mod tests {
     use super::*;
 
+    fn answer(status: u16, retry_after: Option<&str>) -> crate::Error {
+        let mut response = http::Response::builder().status(status);
+        if let Some(after) = retry_after {
+            response = response.header("Retry-After", after);
+        }
+        let response = response.body(Vec::new()).unwrap();
+        let error = pc_http::ApiError::from_response(
+            &response,
+            pc_http::Diagnostics::default(),
+            std::time::SystemTime::now(),
+        );
+        crate::Error::Http(error.into())
+    }
+
+    #[test]
+    fn a_failed_poll_is_polled_again_only_within_the_grace() {
+        let t0 = Instant::now();
+        let at = |secs| t0 + Duration::from_secs(secs);
+        let graced = WaitOptions {
+            interval: Duration::from_secs(5),
+            deadline: Duration::from_secs(100),
+            not_found_grace: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        let poll = |secs| {
+            Some(WaitStep::Poll {
+                after: Duration::from_secs(secs),
+            })
+        };
+        let not_found = answer(404, None);
+        assert_eq!(after_failed_poll(at(0), t0, &not_found, &graced), poll(5));
+        assert_eq!(after_failed_poll(at(59), t0, &not_found, &graced), poll(5));
+        assert_eq!(after_failed_poll(at(60), t0, &not_found, &graced), None);
+        // No grace for a tracking id a user gave.
+        let plain = WaitOptions {
+            not_found_grace: None,
+            ..graced.clone()
+        };
+        assert_eq!(after_failed_poll(at(0), t0, &not_found, &plain), None);
+        // The deadline comes first: the wait gives up (a timeout, not the 404).
+        let short = WaitOptions {
+            deadline: Duration::from_secs(30),
+            ..graced.clone()
+        };
+        assert_eq!(after_failed_poll(at(28), t0, &not_found, &short), poll(2));
+        assert_eq!(
+            after_failed_poll(at(30), t0, &not_found, &short),
+            Some(WaitStep::GiveUp)
+        );
+        // Other errors end the wait.
+        assert_eq!(
+            after_failed_poll(at(0), t0, &answer(500, None), &graced),
+            None
+        );
+        assert_eq!(
+            after_failed_poll(at(0), t0, &answer(403, None), &graced),
+            None
+        );
+    }
+
+    #[test]
+    fn a_retry_after_past_the_deadline_gives_up_at_once() {
+        let t0 = Instant::now();
+        let at = |secs| t0 + Duration::from_secs(secs);
+        let options = WaitOptions {
+            deadline: Duration::from_secs(100),
+            ..Default::default()
+        };
+        let throttled = answer(429, Some("200"));
+        assert_eq!(
+            after_failed_poll(at(0), t0, &throttled, &options),
+            Some(WaitStep::GiveUp)
+        );
+        let soon = answer(429, Some("20"));
+        assert_eq!(after_failed_poll(at(0), t0, &soon, &options), None);
+        assert_eq!(
+            after_failed_poll(at(85), t0, &soon, &options),
+            Some(WaitStep::GiveUp)
+        );
+    }
+
     fn details(status: &str) -> BatchUploadDetails {
         pc_models::from_slice(format!(r#"{{"status":"{status}"}}"#).as_bytes()).unwrap()
     }
@@ -178,7 +314,7 @@ mod tests {
         let options = WaitOptions {
             interval: Duration::from_secs(5),
             deadline: Duration::from_secs(12),
-            on_progress: None,
+            ..Default::default()
         };
         let at = |secs| t0 + Duration::from_secs(secs);
         let poll = |secs| WaitStep::Poll {

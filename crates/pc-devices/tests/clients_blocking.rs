@@ -1,5 +1,5 @@
 //! The blocking client against pc-http's scripted transport: paging, the poller,
-//! errors, and the .NET-style path to every operation.
+//! errors, and every operation as a method of the client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "blocking")]
 

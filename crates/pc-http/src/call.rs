@@ -15,7 +15,7 @@ use crate::error::{DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
 use crate::headers::{MS_CONTRACT_VERSION, MS_CORRELATION_ID, MS_REQUEST_ID, X_LOCALE, text};
 use crate::retry::{Decision, Outcome, retry_after};
 use crate::runtime::{Clock, Jitter};
-use crate::{AttemptTimeout, Error, RetryPolicy, Secret, TransportError};
+use crate::{AttemptTimeout, CallDeadline, Error, RetryPolicy, Secret, TransportError};
 
 /// What a pipeline shares with every call it makes.
 #[derive(Clone)]
@@ -75,6 +75,9 @@ pub(crate) struct Call {
     start: Instant,
     retries: u32,
     refreshed: bool,
+    /// The retry rules of this call: the pipeline's, with the request's
+    /// [`CallDeadline`] when it is the sooner.
+    retry: Option<RetryPolicy>,
 }
 
 impl Call {
@@ -82,6 +85,7 @@ impl Call {
     /// Partner Center header is added unless the caller set it.
     pub(crate) fn api(core: &Core, request: http::Request<Vec<u8>>) -> Result<Self, Error> {
         let (parts, body) = request.into_parts();
+        let deadline = parts.extensions.get::<CallDeadline>().copied();
         let uri = core.base.join(parts.uri)?;
         let mut headers = parts.headers;
         headers.remove(AUTHORIZATION);
@@ -111,7 +115,21 @@ impl Call {
         if !body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        Ok(Self::new(core, parts.method, uri, headers, body))
+        let mut call = Self::new(core, parts.method, uri, headers, body);
+        if let Some(CallDeadline(deadline)) = deadline
+            && core.retry.deadline.is_none_or(|own| deadline < own)
+        {
+            call.retry = Some(RetryPolicy {
+                deadline: Some(deadline),
+                ..core.retry.clone()
+            });
+        }
+        Ok(call)
+    }
+
+    /// The retry rules of this call.
+    fn retry<'a>(&'a self, core: &'a Core) -> &'a RetryPolicy {
+        self.retry.as_ref().unwrap_or(&core.retry)
     }
 
     /// A call to a token endpoint: an absolute URI, no Partner Center headers.
@@ -151,6 +169,7 @@ impl Call {
             start: core.clock.instant(),
             retries: 0,
             refreshed: false,
+            retry: None,
         }
     }
 
@@ -182,7 +201,7 @@ impl Call {
             let value = core.authorization.value(token)?;
             request.headers_mut().insert(AUTHORIZATION, value);
         }
-        if let Some(deadline) = core.retry.deadline {
+        if let Some(deadline) = self.retry(core).deadline {
             let left = deadline.saturating_sub(core.clock.instant().duration_since(self.start));
             request
                 .extensions_mut()
@@ -282,7 +301,9 @@ impl Call {
         } else {
             0.0
         };
-        let decision = core.retry.decide(outcome, self.retries, elapsed, random);
+        let decision = self
+            .retry(core)
+            .decide(outcome, self.retries, elapsed, random);
         if matches!(decision, Decision::Retry(_)) {
             self.retries += 1;
         }

@@ -79,4 +79,4 @@ pub use options::{ClientOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAUL
 pub use pipeline::{AsyncPipeline, Pipeline};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use transport::{AsyncHttpTransport, AttemptTimeout, HttpTransport};
+pub use transport::{AsyncHttpTransport, AttemptTimeout, CallDeadline, HttpTransport};

@@ -93,3 +93,10 @@ impl<T: AsyncHttpTransport + ?Sized> AsyncHttpTransport for std::sync::Arc<T> {
 /// backends use the smaller of it and their own timeout. Other transports may ignore it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptTimeout(pub Duration);
+
+/// A request extension: the time one logical call may take at most, every attempt and
+/// retry delay included, when it is sooner than the pipeline's own
+/// [`RetryPolicy::deadline`](crate::RetryPolicy::deadline). A wait sets it so that no
+/// retry, and no `Retry-After`, carries a poll past the wait's own deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallDeadline(pub Duration);

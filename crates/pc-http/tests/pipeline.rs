@@ -1025,3 +1025,40 @@ fn error_bodies_are_read_into_the_pc_models_types() {
 fn diagnostics(response: &http::Response<Vec<u8>>) -> &pc_http::Diagnostics {
     pc_http::Diagnostics::of(response).expect("a pipeline attaches diagnostics")
 }
+
+#[test]
+fn a_call_deadline_on_the_request_stops_retries_that_would_pass_it() {
+    let transport = ScriptedTransport::new();
+    transport
+        .push_response(429, &[("Retry-After", "20")], "")
+        .push_json(200, "{}");
+    let clock = FakeClock::new();
+    let pipeline = pipeline_with(&transport, &clock, StaticToken::new(TOKEN), options());
+    let mut request = http::Request::get("/v1/x").body(Vec::new()).unwrap();
+    request
+        .extensions_mut()
+        .insert(pc_http::CallDeadline(Duration::from_secs(10)));
+    let err = pipeline.send(request).unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.retry_after, Some(Duration::from_secs(20)));
+    assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+    assert_eq!(transport.request_count(), 1);
+
+    // Without it, the same answer is waited out.
+    let mut request = http::Request::get("/v1/x").body(Vec::new()).unwrap();
+    request
+        .extensions_mut()
+        .insert(pc_http::CallDeadline(Duration::from_secs(30)));
+    transport
+        .push_response(429, &[("Retry-After", "20")], "")
+        .push_json(200, "{}");
+    let before = transport.request_count();
+    // The first script's success is still queued: drain it.
+    let _ = pipeline.get("/v1/x");
+    assert!(pipeline.send(request).is_ok());
+    assert_eq!(clock.sleeps(), [Duration::from_secs(20)]);
+    assert_eq!(transport.request_count(), before + 3);
+}

@@ -44,7 +44,7 @@ pub use policies::{
 pub use tracking::{UploadAccepted, tracking_id_from_body, tracking_id_from_location};
 
 use http::header::{ACCEPT, CONTENT_TYPE};
-use http::{HeaderValue, Method};
+use http::{HeaderValue, Method, StatusCode};
 use pc_http::{ApiError, Diagnostics};
 use pc_models::{Collection, CustomerId};
 use serde::Serialize;
@@ -138,8 +138,12 @@ pub(crate) fn success<O: Operation>(
         return Ok(response);
     }
     let diagnostics = diagnostics(op, &response);
+    let retried = diagnostics.attempts > 1;
     // A parser has no clock of its own: a `Retry-After` date is measured from now.
     let error = ApiError::from_response(&response, diagnostics, SystemTime::now());
+    if O::METHOD == Method::POST && response.status() == StatusCode::CONFLICT && retried {
+        return Err(Error::RetriedUploadConflict(Box::new(error)));
+    }
     Err(Error::Http(error.into()))
 }
 
