@@ -1,5 +1,5 @@
 //! The async client against pc-http's scripted transport: paging as a stream, the
-//! poller, errors, and the .NET-style path to every operation.
+//! poller, errors, and every operation as a method of the client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "async")]
 
