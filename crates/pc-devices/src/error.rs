@@ -53,6 +53,19 @@ pub enum Error {
         /// Why the listing was stopped.
         reason: PagingStop,
     },
+    /// A page's next-page link points somewhere a listing must not go (another
+    /// collection, another host). Nothing was sent to it.
+    #[error(
+        "listing {path} stopped: the service's next-page link {link:?} was not followed: {reason}"
+    )]
+    UnexpectedNextPage {
+        /// The path listed.
+        path: String,
+        /// The link, as sent.
+        link: String,
+        /// Why it was not followed.
+        reason: String,
+    },
     /// The batch did not reach a terminal status before the deadline.
     #[error("{}", display_timeout(.customer, .tracking_id, *.waited, .last.as_deref()))]
     WaitTimeout {
@@ -136,9 +149,10 @@ impl Error {
                 pc_http::ErrorKind::Decode => ErrorKind::Decode,
                 _ => ErrorKind::Transport,
             },
-            Error::Decode(_) | Error::MissingTrackingId(_) | Error::PagingLoop { .. } => {
-                ErrorKind::Decode
-            }
+            Error::Decode(_)
+            | Error::MissingTrackingId(_)
+            | Error::PagingLoop { .. }
+            | Error::UnexpectedNextPage { .. } => ErrorKind::Decode,
             Error::InvalidInput { .. } | Error::Csv(_) => ErrorKind::InvalidInput,
             Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
             Error::UploadIncomplete(incomplete) => incomplete.error.kind(),

@@ -1,9 +1,11 @@
-//! The bound on listings: every page is followed, but a listing that does not end is
-//! stopped with [`Error::PagingLoop`].
+//! Following a listing page after page: where the next page is ([`next_page`], read
+//! from the service's `links.next` or `continuationToken`), and the bound that stops a
+//! listing that does not end ([`PageGuard`], [`Error::PagingLoop`]).
 
 use std::collections::HashSet;
 
-use pc_models::Collection;
+use pc_models::{Collection, Link};
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use crate::Error;
 use crate::error::PagingStop;
@@ -11,6 +13,156 @@ use crate::ops::PagedOperation;
 
 /// The default most pages one listing fetches: 10,000 (a million devices at 100 a page).
 pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
+/// The page after this one, as the service points to it: the query of its next-page
+/// link (such as `seekOperation=Next`), and the continuation token to send as
+/// `MS-ContinuationToken`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NextPage {
+    /// The query to add to the collection's path, without the `?`.
+    pub query: Option<String>,
+    /// The continuation token.
+    pub token: Option<String>,
+}
+
+impl NextPage {
+    /// The page of a bare continuation token (no query).
+    pub fn token(token: impl Into<String>) -> Self {
+        Self {
+            query: None,
+            token: Some(token.into()),
+        }
+    }
+
+    /// What tells this page from the others, for loop detection.
+    fn key(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.token.as_deref().unwrap_or_default(),
+            self.query.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+/// Characters a query keeps as they are; the rest is percent-encoded so the link's
+/// query can never break the request line.
+const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
+
+/// Reads where the page after `page` is, for a listing of `collection_path` (the path
+/// sent, percent-encoded, without a query).
+///
+/// The service's `links.next` is authoritative but read, never obeyed blindly: its
+/// decoded path, without a leading `/v1`, must name the collection being listed
+/// (compared without regard to ASCII case); then the next page is the collection's
+/// own path plus the link's query, with the link's `MS-ContinuationToken` (any other
+/// header of the link is ignored). A link to another collection, another host or with
+/// a scheme is refused ([`Error::UnexpectedNextPage`]) before anything is sent.
+/// Without a link, a `continuationToken` alone asks for the same path again with that
+/// token. `None`: this was the last page (an empty token or link ends a listing).
+///
+/// ```
+/// use pc_devices::paging::{next_page, NextPage};
+/// let page: pc_devices::models::Collection<pc_devices::models::Device> = pc_devices::models::from_slice(br#"{
+///   "items": [],
+///   "links": {"next": {"uri": "/customers/c/deviceBatches/Lab A/devices?seekOperation=Next",
+///     "method": "GET", "headers": [{"key": "MS-ContinuationToken", "value": "t2"}]}}
+/// }"#)?;
+/// let next = next_page("/v1/customers/c/deviceBatches/Lab%20A/devices", &page)?;
+/// assert_eq!(next, Some(NextPage { query: Some("seekOperation=Next".into()), token: Some("t2".into()) }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn next_page<T>(
+    collection_path: &str,
+    page: &Collection<T>,
+) -> Result<Option<NextPage>, Error> {
+    let token = page
+        .continuation_token
+        .as_deref()
+        .filter(|token| !token.trim().is_empty());
+    let link = page
+        .links
+        .as_ref()
+        .and_then(|links| links.next.as_ref())
+        .filter(|link| {
+            link.uri
+                .as_deref()
+                .is_some_and(|uri| !uri.trim().is_empty())
+        });
+    match link {
+        Some(link) => follow_link(collection_path, link, token),
+        None => Ok(token.map(NextPage::token)),
+    }
+}
+
+fn follow_link(
+    collection_path: &str,
+    link: &Link,
+    continuation_token: Option<&str>,
+) -> Result<Option<NextPage>, Error> {
+    let uri = link.uri.as_deref().unwrap_or_default().trim();
+    let refuse = |reason: &str| {
+        Err(Error::UnexpectedNextPage {
+            path: collection_path.to_owned(),
+            link: uri.to_owned(),
+            reason: reason.to_owned(),
+        })
+    };
+    if uri.contains("://") || uri.starts_with("//") {
+        return refuse("it names a host; a next page stays on the collection listed");
+    }
+    let (path, query) = match uri.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (uri, None),
+    };
+    let query = query
+        .map(|query| query.split('#').next().unwrap_or_default())
+        .filter(|query| !query.is_empty())
+        .map(|query| utf8_percent_encode(query, QUERY).to_string());
+    if !same_collection(path, collection_path) {
+        return refuse("it names another collection");
+    }
+    let token = link
+        .headers
+        .iter()
+        .flatten()
+        .find(|header| {
+            header
+                .key
+                .as_deref()
+                .is_some_and(|key| key.trim().eq_ignore_ascii_case("MS-ContinuationToken"))
+        })
+        .and_then(|header| header.value.as_deref())
+        .or(continuation_token)
+        .filter(|token| !token.trim().is_empty())
+        .map(str::to_owned);
+    if token.is_none() && query.is_none() {
+        // A link that adds nothing would fetch the same page again.
+        return Ok(None);
+    }
+    Ok(Some(NextPage { query, token }))
+}
+
+/// Whether two paths name the same collection: decoded, without a leading `/v1`, a
+/// trailing `/` or ASCII case mattering.
+fn same_collection(link_path: &str, collection_path: &str) -> bool {
+    fn normal(path: &str) -> String {
+        let decoded = percent_decode_str(path.trim()).decode_utf8_lossy();
+        let trimmed = decoded.trim_end_matches('/');
+        let without_version = match trimmed.get(..3) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("/v1") && trimmed[3..].starts_with('/') => {
+                &trimmed[3..]
+            }
+            _ => trimmed,
+        };
+        let rooted = if without_version.starts_with('/') {
+            without_version.to_owned()
+        } else {
+            format!("/{without_version}")
+        };
+        rooted.to_ascii_lowercase()
+    }
+    normal(link_path) == normal(collection_path)
+}
 
 /// Decides, page after page, whether a listing goes on. Pure: the clients feed it each
 /// page's continuation token.
@@ -79,6 +231,7 @@ impl PageGuard {
 #[derive(Debug)]
 #[cfg_attr(not(any(feature = "blocking", feature = "async")), allow(dead_code))]
 pub(crate) struct Cursor<O> {
+    path: String,
     next: Option<O>,
     guard: PageGuard,
     pending: Option<Error>,
@@ -88,11 +241,16 @@ pub(crate) struct Cursor<O> {
 impl<O: PagedOperation> Cursor<O> {
     /// A listing from the page `op` asks for, at most `max_pages` pages.
     pub(crate) fn new(op: O, max_pages: usize) -> Self {
-        // The path only names the listing in messages; a path that cannot be built
-        // fails on the first request instead.
+        // A path that cannot be built fails on the first request instead.
         let path = op.path().unwrap_or_default();
-        let guard = PageGuard::new(path, max_pages, op.continuation_token());
+        let path = path.split('?').next().unwrap_or_default().to_owned();
+        let guard = PageGuard::new(
+            path.clone(),
+            max_pages,
+            op.page().map(NextPage::key).as_deref(),
+        );
         Self {
+            path,
             next: Some(op),
             guard,
             pending: None,
@@ -115,8 +273,13 @@ impl<O: PagedOperation> Cursor<O> {
         page: Result<Collection<O::Item>, Error>,
     ) -> Result<Collection<O::Item>, Error> {
         let page = page?;
-        match self.guard.next(page.next_token()) {
-            Ok(Some(token)) => self.next = Some(op.with_continuation_token(Some(token))),
+        let next = next_page(&self.path, &page).and_then(|next| {
+            self.guard
+                .next(next.as_ref().map(NextPage::key).as_deref())?;
+            Ok(next)
+        });
+        match next {
+            Ok(Some(next)) => self.next = Some(op.with_page(next)),
             Ok(None) => {}
             Err(error) => self.pending = Some(error),
         }
@@ -127,6 +290,100 @@ impl<O: PagedOperation> Cursor<O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pc_models::Device;
+
+    const DEVICES: &str = "/v1/customers/c/deviceBatches/Lab%20A%2F1/devices";
+
+    fn page(json: &str) -> Collection<Device> {
+        pc_models::from_slice(json.as_bytes()).unwrap()
+    }
+
+    fn link(uri: &str, token: Option<&str>) -> Collection<Device> {
+        let headers = match token {
+            Some(token) => format!(
+                r#"[{{"key": "MS-ContinuationToken", "value": "{token}"}}, {{"key": "X-Other", "value": "ignored"}}]"#
+            ),
+            None => "[]".to_owned(),
+        };
+        page(&format!(
+            r#"{{"items": [], "links": {{"next": {{"uri": "{uri}", "method": "GET", "headers": {headers}}}}}}}"#
+        ))
+    }
+
+    fn next(page: &Collection<Device>) -> Result<Option<NextPage>, Error> {
+        next_page(DEVICES, page)
+    }
+
+    #[test]
+    fn the_link_to_the_same_collection_gives_its_query_and_token() {
+        let expected = Some(NextPage {
+            query: Some("seekOperation=Next".into()),
+            token: Some("t2".into()),
+        });
+        for uri in [
+            "/customers/c/deviceBatches/Lab A%2F1/devices?seekOperation=Next",
+            "/v1/customers/c/deviceBatches/Lab%20A%2F1/devices?seekOperation=Next",
+            "/V1/Customers/C/DEVICEBATCHES/lab a%2f1/devices/?seekOperation=Next",
+            "customers/c/deviceBatches/Lab A%2F1/devices?seekOperation=Next#frag",
+        ] {
+            assert_eq!(next(&link(uri, Some("t2"))).unwrap(), expected, "{uri}");
+        }
+        // Without a query: the same path with the link's token.
+        assert_eq!(
+            next(&link(
+                "/customers/c/deviceBatches/Lab A%2F1/devices",
+                Some("t3")
+            ))
+            .unwrap(),
+            Some(NextPage::token("t3"))
+        );
+        // A query that would break the request line is encoded.
+        let odd = next(&link(
+            "/customers/c/deviceBatches/Lab A%2F1/devices?a=b c<d",
+            None,
+        ))
+        .unwrap();
+        assert_eq!(odd.unwrap().query.as_deref(), Some("a=b%20c%3Cd"));
+    }
+
+    #[test]
+    fn a_link_elsewhere_is_refused_before_anything_is_sent() {
+        for uri in [
+            "/customers/c/deviceBatches/Lab A%2F1",
+            "/customers/c/deviceBatches/other/devices?seekOperation=Next",
+            "/customers/other/deviceBatches/Lab A%2F1/devices",
+            "https://elsewhere.invalid/v1/customers/c/deviceBatches/Lab%20A%2F1/devices",
+            "//elsewhere.invalid/customers/c/deviceBatches/Lab%20A%2F1/devices",
+        ] {
+            let error = next(&link(uri, Some("t2"))).unwrap_err();
+            assert!(
+                matches!(&error, Error::UnexpectedNextPage { link, .. } if link == uri),
+                "{uri}: {error:?}"
+            );
+            assert_eq!(error.kind(), crate::ErrorKind::Decode);
+        }
+    }
+
+    #[test]
+    fn without_a_link_the_continuation_token_serves_and_empty_ends() {
+        assert_eq!(
+            next(&page(r#"{"continuationToken": "t9"}"#)).unwrap(),
+            Some(NextPage::token("t9"))
+        );
+        for last in [
+            r#"{"items": []}"#,
+            r#"{"continuationToken": ""}"#,
+            r#"{"continuationToken": "", "links": {"next": {"uri": ""}}}"#,
+            r#"{"links": {"next": {"uri": "/customers/c/deviceBatches/Lab A%2F1/devices"}}}"#,
+        ] {
+            assert_eq!(next(&page(last)).unwrap(), None, "{last}");
+        }
+        // A link without its own token header takes the page's token.
+        assert_eq!(
+            next(&page(r#"{"continuationToken": "t4", "links": {"next": {"uri": "/customers/c/deviceBatches/Lab A%2F1/devices?seekOperation=Next"}}}"#)).unwrap(),
+            Some(NextPage { query: Some("seekOperation=Next".into()), token: Some("t4".into()) })
+        );
+    }
 
     #[test]
     fn a_listing_ends_on_a_missing_or_empty_token() {

@@ -297,7 +297,7 @@ fn every_operation_is_a_method_of_the_client() {
     client.add_devices(customer, &lab, vec![]).unwrap();
     transport.push_json(200, page);
     let second_page = pc_devices::ops::ListDevices {
-        continuation_token: Some("t2".into()),
+        page: Some(pc_devices::paging::NextPage::token("t2")),
         ..pc_devices::ops::ListDevices::new(*customer, lab.clone())
     };
     client.send(&second_page).unwrap();

@@ -5,6 +5,8 @@
 
 mod support;
 
+use pc_devices::ops::{Operation, PagedOperation};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,16 +129,12 @@ async fn every_operation_against_the_simulator() {
         devices.push(device.unwrap());
     }
     assert_eq!(devices.len(), 3);
-    let page = client
-        .send(&pc_devices::ops::ListDevices::new(customer(), lab.clone()))
-        .await
+    let first = pc_devices::ops::ListDevices::new(customer(), lab.clone());
+    let page = client.send(&first).await.unwrap();
+    let next = pc_devices::paging::next_page(&first.path().unwrap(), &page)
+        .unwrap()
         .unwrap();
-    let token = page.next_token().unwrap().to_owned();
-    let second = pc_devices::ops::ListDevices {
-        continuation_token: Some(token),
-        ..pc_devices::ops::ListDevices::new(customer(), lab.clone())
-    };
-    let second = client.send(&second).await.unwrap();
+    let second = client.send(&first.with_page(next)).await.unwrap();
     assert_eq!(second.items().len(), 1);
 
     let created = client

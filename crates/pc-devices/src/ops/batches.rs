@@ -7,8 +7,11 @@ use pc_models::{
 };
 
 use super::tracking::parse_accepted;
-use super::{Operation, UploadAccepted, customer_path, json_body, paged_operation, parse_json};
+use super::{
+    Operation, UploadAccepted, customer_path, json_body, page_path, paged_operation, parse_json,
+};
 use crate::Error;
+use crate::paging::NextPage;
 use crate::path::encode_segment;
 
 /// `GET /v1/customers/{customer-id}/batchJobStatus/{tracking-id}`: the status of a
@@ -158,8 +161,8 @@ impl Operation for AddDevices {
 pub struct ListDeviceBatches {
     /// The customer.
     pub customer: CustomerId,
-    /// The token of the page to fetch; `None` for the first.
-    pub continuation_token: Option<String>,
+    /// The page to fetch, as the previous page named it; `None` for the first.
+    pub page: Option<NextPage>,
 }
 
 impl ListDeviceBatches {
@@ -167,7 +170,7 @@ impl ListDeviceBatches {
     pub fn new(customer: CustomerId) -> Self {
         Self {
             customer,
-            continuation_token: None,
+            page: None,
         }
     }
 }
@@ -177,11 +180,11 @@ impl Operation for ListDeviceBatches {
     const METHOD: Method = Method::GET;
 
     fn path(&self) -> Result<String, Error> {
-        Ok(batches_path(&self.customer))
+        Ok(page_path(batches_path(&self.customer), self.page.as_ref()))
     }
 
     fn continuation_token(&self) -> Option<&str> {
-        self.continuation_token.as_deref()
+        self.page.as_ref()?.token.as_deref()
     }
 
     fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
@@ -199,8 +202,8 @@ pub struct ListDevices {
     pub customer: CustomerId,
     /// The batch.
     pub batch: BatchId,
-    /// The token of the page to fetch; `None` for the first.
-    pub continuation_token: Option<String>,
+    /// The page to fetch, as the previous page named it; `None` for the first.
+    pub page: Option<NextPage>,
 }
 
 impl ListDevices {
@@ -209,7 +212,7 @@ impl ListDevices {
         Self {
             customer,
             batch,
-            continuation_token: None,
+            page: None,
         }
     }
 }
@@ -219,11 +222,14 @@ impl Operation for ListDevices {
     const METHOD: Method = Method::GET;
 
     fn path(&self) -> Result<String, Error> {
-        devices_path(&self.customer, &self.batch)
+        Ok(page_path(
+            devices_path(&self.customer, &self.batch)?,
+            self.page.as_ref(),
+        ))
     }
 
     fn continuation_token(&self) -> Option<&str> {
-        self.continuation_token.as_deref()
+        self.page.as_ref()?.token.as_deref()
     }
 
     fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {

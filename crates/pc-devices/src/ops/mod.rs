@@ -53,6 +53,7 @@ use std::time::SystemTime;
 
 use crate::Error;
 use crate::error::{DecodeFailure, DecodeProblem};
+use crate::paging::NextPage;
 
 /// One Partner Center operation: its method and path, its body, and a pure reader of
 /// the answer. The request and the parse are written once, here, for every client.
@@ -148,25 +149,32 @@ pub(crate) fn success<O: Operation>(
 }
 
 /// An operation that lists one page of a collection; the next page is the same
-/// operation with the page's continuation token.
+/// operation pointed at the page the service named ([`crate::paging::next_page`]).
 pub trait PagedOperation: Operation<Output = Collection<Self::Item>> + Clone {
     /// One item of the collection.
     type Item;
 
-    /// The same listing, asking for the page of `token`.
-    fn with_continuation_token(&self, token: Option<String>) -> Self;
+    /// The page this request asks for; `None`: the first.
+    fn page(&self) -> Option<&NextPage>;
+
+    /// The same listing, asking for `page`.
+    fn with_page(&self, page: NextPage) -> Self;
 }
 
-/// The [`Operation::continuation_token`] and [`PagedOperation`] impls of a listing
-/// whose struct has a `continuation_token: Option<String>` field.
+/// The [`PagedOperation`] impl of a listing whose struct has a
+/// `page: Option<NextPage>` field.
 macro_rules! paged_operation {
     ($operation:ty, $item:ty) => {
         impl $crate::ops::PagedOperation for $operation {
             type Item = $item;
 
-            fn with_continuation_token(&self, token: Option<String>) -> Self {
+            fn page(&self) -> Option<&$crate::paging::NextPage> {
+                self.page.as_ref()
+            }
+
+            fn with_page(&self, page: $crate::paging::NextPage) -> Self {
                 Self {
-                    continuation_token: token,
+                    page: Some(page),
                     ..self.clone()
                 }
             }
@@ -174,6 +182,14 @@ macro_rules! paged_operation {
     };
 }
 use paged_operation;
+
+/// A listing's path: the collection's own, plus the query of the page asked for.
+fn page_path(collection: String, page: Option<&NextPage>) -> String {
+    match page.and_then(|page| page.query.as_deref()) {
+        Some(query) => format!("{collection}?{query}"),
+        None => collection,
+    }
+}
 
 /// `/v1/customers/{customer-id}`.
 fn customer_path(customer: &CustomerId) -> String {

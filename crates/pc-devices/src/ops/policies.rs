@@ -3,8 +3,9 @@
 use http::Method;
 use pc_models::{Collection, ConfigurationPolicy, CustomerId, PolicyId};
 
-use super::{Operation, customer_path, json_body, paged_operation, parse_json};
+use super::{Operation, customer_path, json_body, page_path, paged_operation, parse_json};
 use crate::Error;
+use crate::paging::NextPage;
 use crate::path::encode_segment;
 
 fn policies_path(customer: &CustomerId) -> String {
@@ -25,8 +26,8 @@ fn policy_path(customer: &CustomerId, policy: &PolicyId) -> Result<String, Error
 pub struct ListConfigurationPolicies {
     /// The customer.
     pub customer: CustomerId,
-    /// The token of the page to fetch; `None` for the first.
-    pub continuation_token: Option<String>,
+    /// The page to fetch, as the previous page named it; `None` for the first.
+    pub page: Option<NextPage>,
 }
 
 impl ListConfigurationPolicies {
@@ -34,7 +35,7 @@ impl ListConfigurationPolicies {
     pub fn new(customer: CustomerId) -> Self {
         Self {
             customer,
-            continuation_token: None,
+            page: None,
         }
     }
 }
@@ -44,11 +45,11 @@ impl Operation for ListConfigurationPolicies {
     const METHOD: Method = Method::GET;
 
     fn path(&self) -> Result<String, Error> {
-        Ok(policies_path(&self.customer))
+        Ok(page_path(policies_path(&self.customer), self.page.as_ref()))
     }
 
     fn continuation_token(&self) -> Option<&str> {
-        self.continuation_token.as_deref()
+        self.page.as_ref()?.token.as_deref()
     }
 
     fn parse_success(&self, response: &http::Response<Vec<u8>>) -> Result<Self::Output, Error> {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::error::DecodeProblem;
+use crate::paging::NextPage;
 use http::StatusCode;
 use pc_models::{
     Attributes, BatchId, ConfigurationPolicy, Device, DeviceBatchCreationRequest, DeviceId,
@@ -113,13 +114,16 @@ fn requests_are_pinned() {
         "list_device_batches_next_page",
         &ListDeviceBatches {
             customer: c,
-            continuation_token: Some("AAAA+/=".to_owned()),
+            page: Some(NextPage {
+                query: Some("seekOperation=Next".to_owned()),
+                token: Some("AAAA+/=".to_owned()),
+            }),
         },
     );
     check("list_devices", &ListDevices::new(c, batch("Lab A/1")));
     check(
         "list_devices_next_page",
-        &ListDevices::new(c, batch("b2")).with_continuation_token(Some("page 2".to_owned())),
+        &ListDevices::new(c, batch("b2")).with_page(NextPage::token("page 2")),
     );
     check(
         "delete_device",
@@ -188,7 +192,7 @@ fn ids_that_cannot_be_a_segment_are_refused_before_sending() {
         );
     }
     let error = ListDevices::new(c, batch("b"))
-        .with_continuation_token(Some("line\nbreak".to_owned()))
+        .with_page(NextPage::token("line\nbreak"))
         .to_request()
         .unwrap_err();
     assert!(
@@ -493,7 +497,7 @@ fn an_accepted_upload_without_a_tracking_id_says_it_may_have_happened() {
 }
 
 #[test]
-fn listings_expose_the_continuation_token() {
+fn listings_follow_the_services_next_page_link() {
     let op = ListDeviceBatches::new(customer());
     let page = op
         .parse_response(response(200, &IDS, &fixture("device-batches-page.json")))
@@ -503,10 +507,16 @@ fn listings_expose_the_continuation_token() {
         page.next_token(),
         Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
     );
-    let next = op.with_continuation_token(page.next_token().map(str::to_owned));
+    let path = op.path().unwrap();
+    let next = crate::paging::next_page(&path, &page).unwrap().unwrap();
+    let request = op.with_page(next).to_request().unwrap();
     assert_eq!(
-        next.to_request().unwrap().headers()["ms-continuationtoken"],
+        request.headers()["ms-continuationtoken"],
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    );
+    assert_eq!(
+        request.uri(),
+        "/v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches?seekOperation=Next"
     );
     let devices = ListDevices::new(customer(), batch("Lab A"))
         .parse_response(response(200, &IDS, &fixture("devices-page.json")))
