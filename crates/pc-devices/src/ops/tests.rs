@@ -581,3 +581,31 @@ fn policy_updates_answer_a_tracking_id() {
         .unwrap();
     assert_eq!(accepted.tracking_id, tracking());
 }
+
+#[test]
+fn a_success_that_is_an_html_page_names_its_content_type_and_first_words() {
+    let mut answer = response(
+        200,
+        &IDS,
+        b"<!DOCTYPE html>\n<html><head><title>Sign in to the proxy</title></head></html>",
+    );
+    answer.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    let error = GetBatchStatus::new(customer(), tracking())
+        .parse_response(answer)
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("it is text/html; charset=utf-8, not JSON"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            r#"the body begins "<!DOCTYPE html> <html><head><title>Sign in to the proxy"#
+        ),
+        "{message}"
+    );
+    assert_eq!(error.kind(), crate::ErrorKind::Decode);
+}
