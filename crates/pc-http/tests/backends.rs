@@ -16,7 +16,7 @@ use pc_http::{
     ReqwestTransport, Secret, StaticToken, TransportError, TransportErrorKind, UreqTransport,
     proxy::ProxyOptions,
 };
-use support::server::{Reply, start, tls_config};
+use support::server::{Reply, start, tls_config, tls_config_for};
 
 #[derive(Debug, Clone, Copy)]
 enum Backend {
@@ -222,6 +222,31 @@ fn one_timeout_covers_connect_to_last_byte() {
 }
 
 #[test]
+fn a_body_that_drips_a_byte_at_a_time_still_times_out_as_a_whole() {
+    // A per-read idle timeout would never fire: a byte comes every 100 ms, well within
+    // the 300 ms limit, but the whole body would take 5 s.
+    for backend in BACKENDS {
+        let opts = ClientOptions {
+            timeout: Duration::from_millis(300),
+            ..options()
+        };
+        let server = start(None, |_| {
+            Reply::Drip(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n".to_vec(),
+                Duration::from_millis(100),
+                vec![b'x'; 50],
+            )
+        });
+        // Without a whole-call limit the body would complete, and this would fail.
+        assert_eq!(
+            failure_kind(backend, &opts, &server.url("http", "/x")),
+            TransportErrorKind::Timeout,
+            "{backend:?}"
+        );
+    }
+}
+
+#[test]
 fn a_body_cut_short_is_truncated() {
     for backend in BACKENDS {
         let server = start(None, |_| {
@@ -323,13 +348,31 @@ fn tls_trusts_the_extra_root_and_nothing_unknown() {
         };
         let response = send(backend, &trusted, get(&server.url("https", "/x"))).unwrap();
         assert_eq!(response.body(), b"secure", "{backend:?}");
-        let url = format!("https://localhost:{}/x", server.addr.port());
-        if let Ok(response) = send(backend, &trusted, get(&url)) {
-            assert_eq!(response.body(), b"secure", "{backend:?} by name");
-        }
 
         let kind = failure_kind(backend, &options(), &server.url("https", "/x"));
         assert_eq!(kind, TransportErrorKind::Tls, "{backend:?}: untrusted");
+    }
+}
+
+#[test]
+fn a_trusted_certificate_for_another_host_name_is_refused() {
+    let (config, ca_pem) = tls_config_for(&["other.invalid"], &[]);
+    let trusted = ClientOptions {
+        extra_root_certificates: pc_http::tls::parse_pem_certificates(ca_pem.as_bytes()).unwrap(),
+        ..options()
+    };
+    for backend in BACKENDS {
+        let server = start(Some(config.clone()), |_| Reply::status(200, &[], b"secure"));
+        let kind = failure_kind(backend, &trusted, &server.url("https", "/x"));
+        assert_eq!(
+            kind,
+            TransportErrorKind::Tls,
+            "{backend:?}: wrong host name"
+        );
+        assert!(
+            server.requests().is_empty(),
+            "{backend:?}: nothing was sent"
+        );
     }
 }
 

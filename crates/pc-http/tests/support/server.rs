@@ -35,6 +35,9 @@ pub enum Reply {
     Bytes(Vec<u8>),
     /// Write the first bytes, wait, then write the rest (or close if the client left).
     Stall(Vec<u8>, Duration, Vec<u8>),
+    /// Write the first bytes, then the rest one byte at a time, waiting between bytes
+    /// (a peer that never stalls long enough for an idle timeout, yet never finishes).
+    Drip(Vec<u8>, Duration, Vec<u8>),
 }
 
 impl Reply {
@@ -122,6 +125,16 @@ fn answer(stream: &mut (impl Read + Write), handler: &Handler, log: &Mutex<Vec<R
             thread::sleep(wait);
             let _ = stream.write_all(&rest);
         }
+        Reply::Drip(first, every, rest) => {
+            let _ = stream.write_all(&first);
+            for byte in rest {
+                let _ = stream.flush();
+                thread::sleep(every);
+                if stream.write_all(&[byte]).is_err() {
+                    break;
+                }
+            }
+        }
     }
     let _ = stream.flush();
 }
@@ -174,6 +187,12 @@ pub fn start(
 /// A CA and a leaf certificate for 127.0.0.1 and localhost signed by it; returns the
 /// server configuration and the CA certificate in PEM.
 pub fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
+    tls_config_for(&["localhost"], &["127.0.0.1"])
+}
+
+/// A server configuration whose certificate names only `names` and `ips`, signed by a
+/// new CA, and that CA's PEM.
+pub fn tls_config_for(names: &[&str], ips: &[&str]) -> (Arc<rustls::ServerConfig>, String) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -183,10 +202,13 @@ pub fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
         .push(rcgen::DnType::CommonName, "pc-http test CA");
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    leaf_params
-        .subject_alt_names
-        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    let mut leaf_params = CertificateParams::new(names).unwrap();
+    for ip in ips {
+        leaf_params
+            .subject_alt_names
+            .push(SanType::IpAddress(ip.parse().unwrap()));
+    }
     let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
     let key = rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
         leaf_key.serialize_der(),
