@@ -345,13 +345,14 @@ mod tests {
             "http://api.partnercenter.microsoft.com",
             "ftp://localhost",
             "api.partnercenter.microsoft.com",
-            "https://user:pw@host.invalid",
+            "https://user:Pw5ecret@host.invalid",
             "https://host.invalid/?a=b",
             "not a url",
         ] {
             let err = BaseUrl::parse(bad).unwrap_err();
             assert!(err.kind() == crate::ErrorKind::Config, "{bad}: {err}");
-            assert!(!err.to_string().contains("pw@"), "{err}");
+            assert!(!err.to_string().contains("Pw5ecret"), "{err}");
+            assert!(!format!("{err:?}").contains("Pw5ecret"), "{err:?}");
         }
     }
 

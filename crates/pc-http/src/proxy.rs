@@ -302,6 +302,7 @@ mod tests {
         .unwrap_err();
         assert!(err.kind() == crate::ErrorKind::Config);
         assert!(!err.to_string().contains("pa55"), "{err}");
+        assert!(!format!("{err:?}").contains("pa55"), "{err:?}");
         let opts = ProxyOptions::Url {
             url: Secret::new("http://user:pa55@proxy.invalid:3128"),
             no_proxy: String::new(),

@@ -723,10 +723,16 @@ fn bad_configuration_fails_before_sending() {
     assert!(
         p.get("https://elsewhere.invalid/v1/x").unwrap_err().kind() == pc_http::ErrorKind::Config
     );
-    let bad_token = pipeline_with(&transport, &clock, StaticToken::new("a\r\nb"), options());
+    let bad_token = pipeline_with(
+        &transport,
+        &clock,
+        StaticToken::new("Tok3nPart\r\nb"),
+        options(),
+    );
     let err = bad_token.get("/v1/x").unwrap_err();
     assert!(err.kind() == pc_http::ErrorKind::Config);
-    assert!(!err.to_string().contains("a\r\nb"));
+    assert!(!err.to_string().contains("Tok3nPart"), "{err}");
+    assert!(!format!("{err:?}").contains("Tok3nPart"), "{err:?}");
     assert!(
         ClientCredentials::new("http://login.example.invalid", "t", "c", Secret::new("s"))
             .unwrap_err()
@@ -969,8 +975,28 @@ fn secrets_never_leak() {
         let err = p.get("/v1/x").unwrap_err();
         outputs.push(format!("{err} {err:?}"));
         outputs.push(format!("{:?}", StaticToken::new(TOKEN)));
+        // The async pipeline, on this thread so the capture sees its events: a token
+        // fetched, refused, fetched again, then an error answer.
+        let transport = ScriptedTransport::new();
+        transport
+            .push_json(200, &token_answer(ISSUED_A, "3599"))
+            .push_status(401)
+            .push_json(200, &token_answer(ISSUED_B, "3599"))
+            .push_response(429, &[("Retry-After", "1")], "")
+            .push_status(403);
+        let p = AsyncPipeline::new(transport, credentials(), options())
+            .unwrap()
+            .with_clock(clock.clone())
+            .with_sleep(clock.clone());
+        outputs.push(format!("{p:?}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(p.get("/v1/x")).unwrap_err();
+        outputs.push(format!("{err} {err:?}"));
         outputs
     });
+    assert!(log.contains("token refused"), "{log}");
     assert!(log.contains("pc_http_call"), "{log}");
     assert!(log.contains("attempt"), "{log}");
     assert!(log.contains("delay_ms"), "{log}");
