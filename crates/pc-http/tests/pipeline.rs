@@ -987,7 +987,7 @@ fn secrets_never_leak() {
         let p = AsyncPipeline::new(transport, credentials(), options())
             .unwrap()
             .with_clock(clock.clone())
-            .with_sleep(clock.clone());
+            .with_sleep(clock);
         outputs.push(format!("{p:?}"));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
