@@ -111,6 +111,7 @@ fn ci(args: &[String]) -> Result {
     let mut clippy = cargo();
     clippy.args([
         "clippy",
+        "--locked",
         "--workspace",
         "--all-targets",
         "--all-features",
@@ -125,6 +126,7 @@ fn ci(args: &[String]) -> Result {
         tests.args([
             "nextest",
             "run",
+            "--locked",
             "--workspace",
             "--all-targets",
             "--all-features",
@@ -134,18 +136,24 @@ fn ci(args: &[String]) -> Result {
         eprintln!(
             "    cargo-nextest not found: using cargo test (`cargo install cargo-nextest` for faster runs)"
         );
-        tests.args(["test", "--workspace", "--all-targets", "--all-features"]);
+        tests.args([
+            "test",
+            "--locked",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+        ]);
     }
     tests.env("INSTA_UPDATE", "no");
     step("tests", tests)?;
 
     let mut doctests = cargo();
-    doctests.args(["test", "--workspace", "--doc", "--all-features"]);
+    doctests.args(["test", "--locked", "--workspace", "--doc", "--all-features"]);
     doctests.env("INSTA_UPDATE", "no");
     step("doc tests", doctests)?;
 
     let mut doc = cargo();
-    doc.args(["doc", "--workspace", "--no-deps", "--all-features"]);
+    doc.args(["doc", "--locked", "--workspace", "--no-deps", "--all-features"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     step("rustdoc", doc)?;
 
@@ -153,6 +161,7 @@ fn ci(args: &[String]) -> Result {
         let mut check = cargo();
         check.args([
             "check",
+            "--locked",
             "--package",
             package,
             "--no-default-features",
