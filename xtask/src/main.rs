@@ -153,7 +153,13 @@ fn ci(args: &[String]) -> Result {
     step("doc tests", doctests)?;
 
     let mut doc = cargo();
-    doc.args(["doc", "--locked", "--workspace", "--no-deps", "--all-features"]);
+    doc.args([
+        "doc",
+        "--locked",
+        "--workspace",
+        "--no-deps",
+        "--all-features",
+    ]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     step("rustdoc", doc)?;
 
