@@ -321,9 +321,10 @@ impl Api {
     pub fn connect(settings: &Settings, credentials: Credentials) -> Result<Self, Failure> {
         let cloud: Cloud = settings.cloud.parse().map_err(config)?;
         let base_url = match &settings.base_url {
-            Some(url) => BaseUrl::parse(url).map_err(|error| {
-                Failure::usage(format!("invalid base URL {url:?}: {}", config(error)))
-            })?,
+            // The library's message names the URL where that is safe (not with a
+            // password in it).
+            Some(url) => BaseUrl::parse(url)
+                .map_err(|error| Failure::usage(format!("invalid base URL: {}", config(error))))?,
             None => cloud.base_url(),
         };
         let authority = settings

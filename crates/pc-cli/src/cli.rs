@@ -47,7 +47,10 @@ Exit codes:
 )]
 pub struct Cli {
     /// The configuration: every flag is accepted before or after the subcommand.
-    #[command(flatten)]
+    #[command(
+        flatten,
+        next_help_heading = "Configuration (before or after the command)"
+    )]
     pub global: GlobalArgs,
     /// What to do.
     #[command(subcommand)]
@@ -73,6 +76,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "URL",
+        hide_env_values = true,
         env = "PARTNER_CENTER_BASE_URL"
     )]
     pub base_url: Option<String>,
@@ -81,7 +85,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "NAME",
-        env = "PARTNER_CENTER_CLOUD",
+        hide_env_values = true, env = "PARTNER_CENTER_CLOUD",
         default_value = "global",
         value_parser = ["global", "germany", "usgov", "china"],
         ignore_case = true
@@ -93,6 +97,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "URL",
+        hide_env_values = true,
         env = "PARTNER_CENTER_AUTHORITY_URL"
     )]
     pub authority_url: Option<String>,
@@ -101,6 +106,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "TAG",
+        hide_env_values = true,
         env = "PARTNER_CENTER_LOCALE",
         default_value = "en-US"
     )]
@@ -114,7 +120,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "DUR",
-        env = "PARTNER_CENTER_TIMEOUT",
+        hide_env_values = true, env = "PARTNER_CENTER_TIMEOUT",
         default_value = "30s",
         value_parser = parse_duration
     )]
@@ -124,6 +130,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "N",
+        hide_env_values = true,
         env = "PARTNER_CENTER_MAX_RETRIES",
         default_value_t = 3
     )]
@@ -133,7 +140,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "DUR",
-        env = "PARTNER_CENTER_MAX_RETRY_AFTER",
+        hide_env_values = true, env = "PARTNER_CENTER_MAX_RETRY_AFTER",
         default_value = "2m",
         value_parser = parse_duration
     )]
@@ -148,6 +155,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "PATH",
+        hide_env_values = true,
         env = "PARTNER_CENTER_CA_FILE"
     )]
     pub ca_file: Option<PathBuf>,
