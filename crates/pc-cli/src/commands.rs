@@ -263,7 +263,7 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
                     format!("part {}/{count} of ", index + 1)
                 };
                 eprintln!(
-                    "accepted {which}batch \"{name}\": tracking id {} ({} device{})",
+                    "accepted {which}upload to batch \"{name}\": tracking id {} ({} device{})",
                     accepted.tracking_id,
                     chunk.len(),
                     if chunk.len() == 1 { "" } else { "s" }
