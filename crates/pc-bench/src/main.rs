@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 mod clients;
 mod documents;
+mod end_to_end;
 
 /// How a figure is judged against its target (on the ratio candidate ÷ baseline).
 #[derive(Clone, Copy)]
@@ -250,7 +251,7 @@ impl Selection {
             match arg.as_str() {
                 "--quick" => selection.quick = true,
                 "--only" => match args.next().map(String::as_str) {
-                    Some(target @ ("1" | "2" | "2b" | "3")) => {
+                    Some(target @ ("1" | "2" | "2b" | "3" | "4")) => {
                         selection.only = Some(target.to_owned());
                     }
                     _ => return None,
@@ -269,7 +270,7 @@ impl Selection {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(selection) = Selection::parse(&args) else {
-        eprintln!("usage: pc-bench [--quick] [--only 1|2|2b|3]");
+        eprintln!("usage: pc-bench [--quick] [--only 1|2|2b|3|4]");
         return ExitCode::from(2);
     };
     let quick = selection.quick;
@@ -303,6 +304,15 @@ fn main() -> ExitCode {
         if let Err(error) = outcome {
             eprintln!("pc-bench: a client benchmark failed: {error}");
             return ExitCode::FAILURE;
+        }
+    }
+    if selection.runs("4") {
+        match end_to_end::end_to_end_figures(quick, slack) {
+            Ok(end_to_end) => figures.extend(end_to_end),
+            Err(error) => {
+                eprintln!("pc-bench: the end-to-end benchmark failed: {error}");
+                return ExitCode::FAILURE;
+            }
         }
     }
     println!(

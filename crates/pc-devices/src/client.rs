@@ -146,14 +146,14 @@ macro_rules! devices_client {
                         Ok(details) => {
                             polls += 1;
                             options.report(&details, polls, waited);
-                            let step = next_step(now, started, &details, options);
+                            let step = next_step(now, started, details.is_terminal(), options);
                             if step == WaitStep::Done {
                                 return Ok(details);
                             }
                             last = Some(Box::new(details));
                             step
                         }
-                        Err(error) => match after_failed_poll(now, started, &error, options) {
+                        Err(error) => match after_failed_poll(now, started, started, &error, options) {
                             Some(step) => step,
                             None => return Err(error),
                         },
@@ -212,6 +212,19 @@ macro_rules! devices_client {
                 devices: Vec<pc_models::Device>,
                 options: &$crate::UploadOptions,
             ) -> Result<Vec<$crate::UploadPart>, $crate::Error> {
+                self.upload_with_progress(customer, target, devices, options, |_| {}) $($await)*
+            }
+
+            /// [`upload`](Self::upload), telling `on_accepted` about each part as soon
+            /// as it is accepted (to show its tracking id at once, whatever follows).
+            pub $($async)* fn upload_with_progress(
+                &self,
+                customer: &pc_models::CustomerId,
+                target: &$crate::UploadTarget,
+                devices: Vec<pc_models::Device>,
+                options: &$crate::UploadOptions,
+                mut on_accepted: impl FnMut(&$crate::UploadPart) + Send,
+            ) -> Result<Vec<$crate::UploadPart>, $crate::Error> {
                 use $crate::upload::PlannedPart;
                 let parts = $crate::upload::plan(customer, target, devices, options)?;
                 let mut not_sent: usize = parts.iter().map(PlannedPart::devices).sum();
@@ -241,7 +254,9 @@ macro_rules! devices_client {
                     match result {
                         Ok(answer) => {
                             not_sent -= part.devices();
-                            accepted.push($crate::UploadPart::new(answer, part.devices()));
+                            let part = $crate::UploadPart::new(answer, part.devices());
+                            on_accepted(&part);
+                            accepted.push(part);
                         }
                         Err(error) if accepted.is_empty() => return Err(error),
                         Err(error) => {

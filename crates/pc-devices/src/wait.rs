@@ -131,10 +131,12 @@ pub enum WaitStep {
 }
 
 /// The decision after a poll that failed with `error` at `now`, for a wait that started
-/// at `started`; `None`: the wait ends with that error.
+/// at `started` and a tracking id first polled at `first_poll`; `None`: the wait ends
+/// with that error.
 ///
-/// - A `404` within [`WaitOptions::not_found_grace`] is polled again after the interval
-///   (the service may not know a tracking id just obtained); the deadline still holds.
+/// - A `404` within [`WaitOptions::not_found_grace`] of `first_poll` is polled again
+///   after the interval (the service may not know a tracking id just obtained); the
+///   deadline still holds.
 /// - An answer asking to come back (`Retry-After`) later than the deadline gives up at
 ///   once ([`WaitStep::GiveUp`]), as does any failure once the deadline has passed.
 ///
@@ -150,20 +152,23 @@ pub enum WaitStep {
 /// )).into();
 /// let started = Instant::now();
 /// let options = WaitOptions { not_found_grace: Some(Duration::from_secs(60)), ..Default::default() };
-/// assert_eq!(after_failed_poll(started, started, &not_found, &options), Some(WaitStep::Poll { after: Duration::from_secs(5) }));
+/// assert_eq!(after_failed_poll(started, started, started, &not_found, &options), Some(WaitStep::Poll { after: Duration::from_secs(5) }));
 /// let late = started + Duration::from_secs(61);
-/// assert_eq!(after_failed_poll(late, started, &not_found, &options), None);
+/// assert_eq!(after_failed_poll(late, started, started, &not_found, &options), None);
 /// # Ok::<(), http::Error>(())
 /// ```
 pub fn after_failed_poll(
     now: Instant,
     started: Instant,
+    first_poll: Instant,
     error: &crate::Error,
     options: &WaitOptions,
 ) -> Option<WaitStep> {
     let elapsed = now.saturating_duration_since(started);
     let left = options.deadline.saturating_sub(elapsed);
-    let in_grace = options.not_found_grace.is_some_and(|grace| elapsed < grace);
+    let in_grace = options
+        .not_found_grace
+        .is_some_and(|grace| now.saturating_duration_since(first_poll) < grace);
     if error.status() == Some(http::StatusCode::NOT_FOUND) && in_grace {
         if left.is_zero() {
             return Some(WaitStep::GiveUp);
@@ -178,8 +183,8 @@ pub fn after_failed_poll(
     }
 }
 
-/// The decision after a poll that answered `last` at `now`, for a wait that started at
-/// `started`.
+/// The decision after a poll answered at `now` (`terminal`: whether the batch's status
+/// is terminal), for a wait that started at `started`.
 ///
 /// Terminal → [`WaitStep::Done`]; deadline reached → [`WaitStep::GiveUp`]; otherwise
 /// sleep the interval, cut short so that the last poll falls on the deadline.
@@ -192,18 +197,18 @@ pub fn after_failed_poll(
 /// let started = Instant::now();
 /// let queued: pc_models::BatchUploadDetails = pc_models::from_slice(br#"{"status":"queued"}"#)?;
 /// let options = WaitOptions::default();
-/// assert_eq!(next_step(started, started, &queued, &options), WaitStep::Poll { after: Duration::from_secs(5) });
+/// assert_eq!(next_step(started, started, queued.is_terminal(), &options), WaitStep::Poll { after: Duration::from_secs(5) });
 /// let late = started + Duration::from_secs(30 * 60);
-/// assert_eq!(next_step(late, started, &queued, &options), WaitStep::GiveUp);
+/// assert_eq!(next_step(late, started, queued.is_terminal(), &options), WaitStep::GiveUp);
 /// # Ok::<(), pc_models::ParseError>(())
 /// ```
 pub fn next_step(
     now: Instant,
     started: Instant,
-    last: &BatchUploadDetails,
+    terminal: bool,
     options: &WaitOptions,
 ) -> WaitStep {
-    if last.is_terminal() {
+    if terminal {
         return WaitStep::Done;
     }
     let elapsed = now.saturating_duration_since(started);
@@ -253,32 +258,47 @@ mod tests {
             })
         };
         let not_found = answer(404, None);
-        assert_eq!(after_failed_poll(at(0), t0, &not_found, &graced), poll(5));
-        assert_eq!(after_failed_poll(at(59), t0, &not_found, &graced), poll(5));
-        assert_eq!(after_failed_poll(at(60), t0, &not_found, &graced), None);
+        assert_eq!(
+            after_failed_poll(at(0), t0, t0, &not_found, &graced),
+            poll(5)
+        );
+        assert_eq!(
+            after_failed_poll(at(59), t0, t0, &not_found, &graced),
+            poll(5)
+        );
+        assert_eq!(after_failed_poll(at(60), t0, t0, &not_found, &graced), None);
         // No grace for a tracking id a user gave.
         let plain = WaitOptions {
             not_found_grace: None,
             ..graced.clone()
         };
-        assert_eq!(after_failed_poll(at(0), t0, &not_found, &plain), None);
+        assert_eq!(after_failed_poll(at(0), t0, t0, &not_found, &plain), None);
         // The deadline comes first: the wait gives up (a timeout, not the 404).
         let short = WaitOptions {
             deadline: Duration::from_secs(30),
             ..graced.clone()
         };
-        assert_eq!(after_failed_poll(at(28), t0, &not_found, &short), poll(2));
         assert_eq!(
-            after_failed_poll(at(30), t0, &not_found, &short),
+            after_failed_poll(at(28), t0, t0, &not_found, &short),
+            poll(2)
+        );
+        assert_eq!(
+            after_failed_poll(at(30), t0, t0, &not_found, &short),
             Some(WaitStep::GiveUp)
+        );
+        // The grace counts from the tracking id's own first poll, not the wait's start
+        // (a wait that follows several parts in turn).
+        assert_eq!(
+            after_failed_poll(at(70), t0, at(50), &not_found, &graced),
+            poll(5)
         );
         // Other errors end the wait.
         assert_eq!(
-            after_failed_poll(at(0), t0, &answer(500, None), &graced),
+            after_failed_poll(at(0), t0, t0, &answer(500, None), &graced),
             None
         );
         assert_eq!(
-            after_failed_poll(at(0), t0, &answer(403, None), &graced),
+            after_failed_poll(at(0), t0, t0, &answer(403, None), &graced),
             None
         );
     }
@@ -293,13 +313,13 @@ mod tests {
         };
         let throttled = answer(429, Some("200"));
         assert_eq!(
-            after_failed_poll(at(0), t0, &throttled, &options),
+            after_failed_poll(at(0), t0, t0, &throttled, &options),
             Some(WaitStep::GiveUp)
         );
         let soon = answer(429, Some("20"));
-        assert_eq!(after_failed_poll(at(0), t0, &soon, &options), None);
+        assert_eq!(after_failed_poll(at(0), t0, t0, &soon, &options), None);
         assert_eq!(
-            after_failed_poll(at(85), t0, &soon, &options),
+            after_failed_poll(at(85), t0, t0, &soon, &options),
             Some(WaitStep::GiveUp)
         );
     }
@@ -320,36 +340,44 @@ mod tests {
         let poll = |secs| WaitStep::Poll {
             after: Duration::from_secs(secs),
         };
-        assert_eq!(next_step(at(0), t0, &details("queued"), &options), poll(5));
         assert_eq!(
-            next_step(at(5), t0, &details("processing"), &options),
+            next_step(at(0), t0, details("queued").is_terminal(), &options),
+            poll(5)
+        );
+        assert_eq!(
+            next_step(at(5), t0, details("processing").is_terminal(), &options),
             poll(5)
         );
         // The last sleep is cut short so that the last poll falls on the deadline.
         assert_eq!(
-            next_step(at(10), t0, &details("processing"), &options),
+            next_step(at(10), t0, details("processing").is_terminal(), &options),
             poll(2)
         );
         assert_eq!(
-            next_step(at(12), t0, &details("processing"), &options),
+            next_step(at(12), t0, details("processing").is_terminal(), &options),
             WaitStep::GiveUp
         );
         assert_eq!(
-            next_step(at(99), t0, &details("in-progress"), &options),
+            next_step(at(99), t0, details("in-progress").is_terminal(), &options),
             WaitStep::GiveUp
         );
         // Terminal wins, even after the deadline.
         assert_eq!(
-            next_step(at(99), t0, &details("finished"), &options),
+            next_step(at(99), t0, details("finished").is_terminal(), &options),
             WaitStep::Done
         );
         assert_eq!(
-            next_step(at(1), t0, &details("finished_with_errors"), &options),
+            next_step(
+                at(1),
+                t0,
+                details("finished_with_errors").is_terminal(),
+                &options
+            ),
             WaitStep::Done
         );
         // A status never sent, or one unknown, is not terminal.
         let empty = BatchUploadDetails::default();
-        assert_eq!(next_step(at(0), t0, &empty, &options), poll(5));
+        assert_eq!(next_step(at(0), t0, empty.is_terminal(), &options), poll(5));
     }
 
     #[test]
@@ -360,7 +388,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            next_step(t0, t0, &details("queued"), &options),
+            next_step(t0, t0, details("queued").is_terminal(), &options),
             WaitStep::Poll {
                 after: MIN_POLL_INTERVAL
             }
@@ -373,7 +401,7 @@ mod tests {
         let step = next_step(
             Instant::now(),
             t0,
-            &details("queued"),
+            details("queued").is_terminal(),
             &WaitOptions::default(),
         );
         assert_eq!(

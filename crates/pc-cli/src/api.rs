@@ -1,0 +1,426 @@
+//! Every call `pc` makes into pc-devices and pc-http, in one place.
+//!
+//! The rest of the tool speaks in `pc_models` types, [`Failure`] and [`Exit`]: when the
+//! libraries change, this is the one file to adapt. It is also where library errors
+//! become exit codes (only pc-cli knows about those).
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pc_devices::ops::{GetBatchStatus, Operation};
+use pc_devices::{DevicesClient, ErrorKind, UploadOptions, UploadPart};
+use pc_http::{
+    BaseUrl, CallDeadline, ClientCredentials, ClientOptions, Cloud, Diagnostics, RetryPolicy,
+    Secret, StaticToken, TokenProvider, UreqTransport,
+};
+use pc_models::{
+    BatchId, BatchUploadDetails, CustomerId, Device, DeviceBatch, DeviceId, TrackingId,
+};
+
+use crate::exit::Exit;
+use crate::scan::{BatchScan, scan};
+
+/// Why a command stopped: the exit code, and what to tell the user.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub exit: Exit,
+    /// One sentence (or a list) for people: the status, the service's code and
+    /// description, `MS-CorrelationId` and `MS-RequestId` where a call was made.
+    pub message: String,
+    /// The HTTP status of the failing answer, when there was one.
+    pub status: Option<u16>,
+    /// The `Retry-After` the failing answer asked for.
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// An invalid invocation or input (exit 2): nothing was sent.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, message)
+    }
+
+    /// A failure with an exit code and a message.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+        }
+    }
+
+    /// What to do about an answer that often has a simple cause.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self.status? {
+            401 => "the token was refused: a token lives about an hour, and must be for the \
+                    resource https://api.partnercenter.microsoft.com; set \
+                    PARTNER_CENTER_ACCESS_TOKEN anew, or use the client-credential variables"
+                .to_owned(),
+            403 => "the credentials lack the right: the customer must be one of yours, and \
+                    creating batches needs an app+user sign-in (app-only tokens can read \
+                    status)"
+                .to_owned(),
+            404 => "check the customer id, tracking id, batch and device names; a batch \
+                    uploaded a moment ago may not be known yet"
+                .to_owned(),
+            429 => match self.retry_after {
+                Some(after) => format!(
+                    "Partner Center is throttling this partner; it takes calls again in {}s \
+                     (raise --max-retry-after to wait that long)",
+                    after.as_secs()
+                ),
+                None => {
+                    "Partner Center is throttling this partner; try again in a minute".to_owned()
+                }
+            },
+            _ => return None,
+        };
+        Some(hint)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The exit code of a library error. The classes come from the library; the numbers are
+/// this tool's contract.
+fn exit_of(kind: ErrorKind) -> Exit {
+    match kind {
+        ErrorKind::InvalidInput => Exit::Usage,
+        ErrorKind::Api => Exit::Service,
+        ErrorKind::WaitTimeout => Exit::WaitTimeout,
+        ErrorKind::Transport | ErrorKind::Decode => Exit::Transport,
+        // A class added later: the answer could not be used.
+        _ => Exit::Transport,
+    }
+}
+
+impl From<pc_devices::Error> for Failure {
+    fn from(error: pc_devices::Error) -> Self {
+        Self {
+            exit: exit_of(error.kind()),
+            status: error.status().map(|status| status.as_u16()),
+            retry_after: error.retry_after(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<pc_http::Error> for Failure {
+    fn from(error: pc_http::Error) -> Self {
+        pc_devices::Error::from(error).into()
+    }
+}
+
+/// Where the service is and how to talk to it: the configuration table's values,
+/// already resolved from flags, environment and defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--base-url`, else the cloud's API base.
+    pub base_url: Option<String>,
+    /// `--cloud`: `global`, `germany`, `usgov` or `china`.
+    pub cloud: String,
+    /// `--authority-url`, else the cloud's token authority.
+    pub authority_url: Option<String>,
+    /// `--locale`.
+    pub locale: String,
+    /// `--correlation-id`, or one made for this invocation.
+    pub correlation_id: String,
+    /// `--timeout`: one attempt, connect to last byte.
+    pub timeout: Duration,
+    /// `--max-retries`.
+    pub max_retries: u32,
+    /// `--max-retry-after`.
+    pub max_retry_after: Duration,
+    /// `--ca-file`.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// Who `pc` is to the service.
+pub enum Credentials {
+    /// `PARTNER_CENTER_ACCESS_TOKEN`, used as it is.
+    AccessToken(Secret),
+    /// The client-credentials grant.
+    ClientCredentials {
+        /// `PARTNER_CENTER_TENANT_ID`.
+        tenant: String,
+        /// `PARTNER_CENTER_CLIENT_ID`.
+        client_id: String,
+        /// `PARTNER_CENTER_CLIENT_SECRET`.
+        client_secret: Secret,
+    },
+}
+
+impl Credentials {
+    /// A bearer token used as it is.
+    pub fn access_token(token: String) -> Self {
+        Self::AccessToken(Secret::new(token))
+    }
+
+    /// App-only credentials.
+    pub fn client_credentials(tenant: String, client_id: String, client_secret: String) -> Self {
+        Self::ClientCredentials {
+            tenant,
+            client_id,
+            client_secret: Secret::new(client_secret),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AccessToken(_) => f.write_str("AccessToken([redacted])"),
+            Self::ClientCredentials {
+                tenant, client_id, ..
+            } => f
+                .debug_struct("ClientCredentials")
+                .field("tenant", tenant)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Where an upload goes: `--new-batch NAME` (the first part creates it) or `--batch
+/// NAME` (every part adds to it).
+pub use pc_devices::UploadTarget;
+
+/// A batch status as the service sent it: the bytes, and where they came from.
+#[derive(Debug)]
+pub struct StatusAnswer {
+    bytes: Vec<u8>,
+    status: u16,
+    path: String,
+    ids: String,
+}
+
+impl StatusAnswer {
+    /// The JSON document, without a leading byte-order mark.
+    pub fn json(&self) -> &[u8] {
+        pc_models::strip_bom(&self.bytes)
+    }
+
+    /// The light pass: what the exit code and a wait need. Bytes that are not a JSON
+    /// object are a response that could not be read (exit 5).
+    pub fn scan(&self) -> Result<BatchScan<'_>, Failure> {
+        scan(&self.bytes).map_err(|error| self.unreadable(&error))
+    }
+
+    /// The typed details, for a table.
+    pub fn details(&self) -> Result<BatchUploadDetails, Failure> {
+        pc_models::from_slice(&self.bytes).map_err(|error| self.unreadable(&error))
+    }
+
+    fn unreadable(&self, error: &dyn fmt::Display) -> Failure {
+        let what = if self.json().iter().all(u8::is_ascii_whitespace) {
+            "the body is empty where JSON for BatchUploadDetails was expected".to_owned()
+        } else {
+            format!("{error} (expected a BatchUploadDetails object)")
+        };
+        Failure {
+            exit: Exit::Transport,
+            message: format!(
+                "the response to GET {} could not be read: {what} (HTTP {}; {})",
+                self.path, self.status, self.ids
+            ),
+            status: Some(self.status),
+            retry_after: None,
+        }
+    }
+}
+
+/// The libraries' client, set up from [`Settings`] and [`Credentials`].
+#[derive(Debug)]
+pub struct Api {
+    client: DevicesClient,
+}
+
+/// A configuration error: exit 2, nothing sent.
+fn config(error: pc_http::Error) -> Failure {
+    let mut failure = Failure::from(error);
+    failure.exit = Exit::Usage;
+    failure
+}
+
+/// Checks a token authority URL by the rules of a base URL: https, or http to a
+/// loopback host; no password, query or fragment (its message never prints a password).
+fn check_authority(url: &str) -> Result<(), Failure> {
+    BaseUrl::parse(url.trim())
+        .map(drop)
+        .map_err(|error| Failure::usage(format!("invalid authority URL: {}", config(error))))
+}
+
+impl Api {
+    /// Checks everything that can be checked without sending a byte (the cloud, the
+    /// URLs, the CA file, the proxy, the headers) and builds the client. Every failure
+    /// here is exit 2.
+    pub fn connect(settings: &Settings, credentials: Credentials) -> Result<Self, Failure> {
+        let cloud: Cloud = settings.cloud.parse().map_err(config)?;
+        let base_url = match &settings.base_url {
+            // The library's message names the URL where that is safe (not with a
+            // password in it).
+            Some(url) => BaseUrl::parse(url)
+                .map_err(|error| Failure::usage(format!("invalid base URL: {}", config(error))))?,
+            None => cloud.base_url(),
+        };
+        let authority = settings
+            .authority_url
+            .clone()
+            .unwrap_or_else(|| cloud.authority().to_owned());
+        check_authority(&authority)?;
+        let extra_root_certificates = match &settings.ca_file {
+            Some(path) => pc_http::tls::load_pem_file(path).map_err(config)?,
+            None => Vec::new(),
+        };
+        let options = ClientOptions {
+            base_url,
+            locale: settings.locale.clone(),
+            correlation_id: Some(settings.correlation_id.clone()),
+            timeout: settings.timeout,
+            retry: RetryPolicy {
+                max_retries: settings.max_retries,
+                // A longer `Retry-After` ends the call at once, throttled.
+                max_retry_after: settings.max_retry_after,
+                ..RetryPolicy::default()
+            },
+            extra_root_certificates,
+            ..ClientOptions::default()
+        };
+        let transport = UreqTransport::new(&options).map_err(config)?;
+        let provider: Arc<dyn TokenProvider> = match credentials {
+            Credentials::AccessToken(token) => Arc::new(StaticToken::new(token)),
+            Credentials::ClientCredentials {
+                tenant,
+                client_id,
+                client_secret,
+            } => Arc::new(
+                ClientCredentials::new(authority.trim(), &tenant, client_id, client_secret)
+                    .map_err(config)?,
+            ),
+        };
+        let client = DevicesClient::builder()
+            .options(options)
+            .transport(transport)
+            .token_provider(provider)
+            .build()
+            .map_err(|error| Failure {
+                exit: Exit::Usage,
+                ..Failure::from(error)
+            })?;
+        Ok(Self { client })
+    }
+
+    /// `GET …/batchJobStatus/{tracking}`: the answer's bytes, as sent. Within a wait,
+    /// `within` bounds the call, its retries and their delays included.
+    pub fn batch_status(
+        &self,
+        customer: CustomerId,
+        tracking: TrackingId,
+        within: Option<Duration>,
+    ) -> Result<StatusAnswer, pc_devices::Error> {
+        let mut request = GetBatchStatus::new(customer, tracking).to_request()?;
+        if let Some(within) = within {
+            request.extensions_mut().insert(CallDeadline(within));
+        }
+        let response = self.client.pipeline().send(request)?;
+        let diagnostics = Diagnostics::of(&response).cloned().unwrap_or_default();
+        Ok(StatusAnswer {
+            status: response.status().as_u16(),
+            path: diagnostics.path.clone(),
+            ids: diagnostics.support_ids(),
+            bytes: response.into_body(),
+        })
+    }
+
+    /// Sends `devices` in parts, in order; `on_accepted` hears of each part as soon as
+    /// it is accepted.
+    pub fn upload(
+        &self,
+        customer: CustomerId,
+        target: &UploadTarget,
+        devices: Vec<Device>,
+        options: &UploadOptions,
+        on_accepted: impl FnMut(&UploadPart) + Send,
+    ) -> Result<Vec<UploadPart>, pc_devices::Error> {
+        self.client
+            .upload_with_progress(&customer, target, devices, options, on_accepted)
+    }
+
+    /// Every batch of the customer, every page.
+    pub fn batches(&self, customer: CustomerId) -> Result<Vec<DeviceBatch>, Failure> {
+        Ok(self.client.device_batches(&customer).try_collect()?)
+    }
+
+    /// Every device of a batch, every page.
+    pub fn devices(&self, customer: CustomerId, batch: &BatchId) -> Result<Vec<Device>, Failure> {
+        Ok(self.client.devices(&customer, batch).try_collect()?)
+    }
+
+    /// Deletes one device from a batch.
+    pub fn delete_device(
+        &self,
+        customer: CustomerId,
+        batch: &BatchId,
+        device: &DeviceId,
+    ) -> Result<(), Failure> {
+        Ok(self.client.delete_device(&customer, batch, device)?)
+    }
+}
+
+/// The devices of an Autopilot CSV file, and what to tell the user about it.
+#[derive(Debug)]
+pub struct CsvDevices {
+    /// The devices, in file order.
+    pub devices: Vec<Device>,
+    /// Warnings for stderr (unsent columns, repeated rows).
+    pub warnings: Vec<String>,
+}
+
+/// Reads an Autopilot CSV file; every bad line is reported, and nothing is to be sent
+/// (exit 2).
+pub fn read_autopilot_csv(path: &Path) -> Result<CsvDevices, Failure> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        Failure::usage(format!(
+            "cannot read the CSV file {}: {error}",
+            path.display()
+        ))
+    })?;
+    let import = pc_devices::parse_autopilot_csv(&bytes)
+        .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?;
+    Ok(CsvDevices {
+        devices: import.devices,
+        warnings: import
+            .warnings
+            .iter()
+            .map(|warning| warning.to_string())
+            .collect(),
+    })
+}
+
+/// Whether an id can be one path segment (`.` and `..` cannot).
+pub fn check_segment(what: &'static str, id: &str) -> Result<(), Failure> {
+    pc_devices::path::encode_segment(what, id)
+        .map(drop)
+        .map_err(Failure::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_classes_map_onto_the_contract() {
+        assert_eq!(exit_of(ErrorKind::InvalidInput), Exit::Usage);
+        assert_eq!(exit_of(ErrorKind::Api), Exit::Service);
+        assert_eq!(exit_of(ErrorKind::Transport), Exit::Transport);
+        assert_eq!(exit_of(ErrorKind::Decode), Exit::Transport);
+        assert_eq!(exit_of(ErrorKind::WaitTimeout), Exit::WaitTimeout);
+    }
+}

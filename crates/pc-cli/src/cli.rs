@@ -1,0 +1,409 @@
+//! The command line: every command, flag and environment variable, with clap derive.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use pc_models::{BatchId, CustomerId, DeviceId, TrackingId};
+
+use crate::duration::parse_duration;
+use crate::sim::SimArgs;
+
+const ABOUT: &str = "Partner Center device deployment (Windows Autopilot) from the command line";
+
+const LONG_ABOUT: &str = "\
+Partner Center device deployment (Windows Autopilot) from the command line.
+
+Upload Autopilot device hashes for a customer in batches, follow each batch until
+Partner Center has processed it, and see why a device failed (808 \"assigned to another
+tenant\" and friends), with a hint of what to do.
+
+Credentials come from the environment only: PARTNER_CENTER_ACCESS_TOKEN (a bearer
+token), or PARTNER_CENTER_TENANT_ID, PARTNER_CENTER_CLIENT_ID and
+PARTNER_CENTER_CLIENT_SECRET (app-only, client-credentials grant).";
+
+const EXAMPLES: &str = "\
+Examples:
+  pc demo                                    try it on the bundled simulator
+  pc devices batch-status CUSTOMER TRACKING --wait
+  pc devices upload CUSTOMER --csv hashes.csv --new-batch \"Lab 3\" --wait
+  pc -o json devices batches CUSTOMER | jq '.items[].id'
+
+Exit codes:
+  0 success   2 invalid invocation or input (nothing sent)   3 a device failed
+  4 the service answered with an error   5 transport failure or unreadable answer
+  6 --wait-timeout passed";
+
+/// `pc`: Partner Center device deployment from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pc",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The configuration: every flag is accepted before or after the subcommand.
+    #[command(
+        flatten,
+        next_help_heading = "Configuration (before or after the command)"
+    )]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How output is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    Table,
+    /// Exactly one JSON document on stdout, for programs.
+    Json,
+}
+
+/// The configuration table of the contract: flags beat environment variables beat
+/// defaults.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// API base URL: scheme + host (+ port/prefix); plain http only to loopback hosts
+    /// [default: from --cloud]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_BASE_URL"
+    )]
+    pub base_url: Option<String>,
+    /// Which cloud: picks the API base and the token authority
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        hide_env_values = true, env = "PARTNER_CENTER_CLOUD",
+        default_value = "global",
+        value_parser = ["global", "germany", "usgov", "china"],
+        ignore_case = true
+    )]
+    pub cloud: String,
+    /// Token authority; tokens come from {authority}/{tenant}/oauth2/token
+    /// [default: from --cloud]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_AUTHORITY_URL"
+    )]
+    pub authority_url: Option<String>,
+    /// Sent as X-Locale (localizes the service's error text)
+    #[arg(
+        long,
+        global = true,
+        value_name = "TAG",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_LOCALE",
+        default_value = "en-US"
+    )]
+    pub locale: String,
+    /// Sent as MS-CorrelationId on every request of this invocation
+    /// [default: a new random GUID]
+    #[arg(long, global = true, value_name = "GUID", value_parser = parse_guid)]
+    pub correlation_id: Option<String>,
+    /// Limit for one HTTP attempt, connect to last byte (500ms, 2s, 5m, 1h30m)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DUR",
+        hide_env_values = true, env = "PARTNER_CENTER_TIMEOUT",
+        default_value = "30s",
+        value_parser = parse_duration
+    )]
+    pub timeout: Duration,
+    /// Extra attempts after a retryable failure (connect, timeout, 408, 429, 5xx)
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_MAX_RETRIES",
+        default_value_t = 3
+    )]
+    pub max_retries: u32,
+    /// The longest Retry-After slept through
+    #[arg(
+        long,
+        global = true,
+        value_name = "DUR",
+        hide_env_values = true, env = "PARTNER_CENTER_MAX_RETRY_AFTER",
+        default_value = "2m",
+        value_parser = parse_duration
+    )]
+    pub max_retry_after: Duration,
+    /// Device error codes or names that do not count as failure for the exit code
+    /// (e.g. 806,ZtdDeviceDuplicated), so that re-running an upload stays green
+    #[arg(long, global = true, value_name = "LIST", value_delimiter = ',')]
+    pub allow_error_codes: Vec<String>,
+    /// Extra PEM root certificates (a TLS-inspecting proxy); certificate checks cannot
+    /// be turned off
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_CA_FILE"
+    )]
+    pub ca_file: Option<PathBuf>,
+    /// Output format
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "FMT",
+        value_enum,
+        default_value_t = OutputFormat::Table
+    )]
+    pub output: OutputFormat,
+    /// More diagnostics on stderr (-v, -vv, -vvv); RUST_LOG works too. Never a secret
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Device batches: upload, follow, list, delete
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+    /// Uploads a sample batch to the bundled simulator and explains the result (no
+    /// network, no credentials)
+    #[command(after_help = "Example:\n  pc demo")]
+    Demo,
+    /// Runs the bundled Partner Center simulator in the foreground
+    #[command(after_help = "Example:\n  pc sim --addr 127.0.0.1:8080 --queue-time 0s")]
+    Sim(SimArgs),
+    /// Prints a completion script for a shell
+    #[command(after_help = "Examples:\n  \
+        pc completions bash > ~/.local/share/bash-completion/completions/pc\n  \
+        pc completions zsh > ~/.zfunc/_pc\n  \
+        pc completions fish > ~/.config/fish/completions/pc.fish\n  \
+        pc completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// The shells `pc completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+}
+
+/// `pc devices …`.
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Shows the status of a batch upload and of each of its devices
+    #[command(after_help = "\
+Examples:
+  pc devices batch-status 47021739-3426-40bf-9601-61b4b6d7c793 0127ed8e-ff72-4983-a3d8-e8d8bd378932
+  pc devices batch-status CUSTOMER TRACKING --wait --poll-interval 10s --wait-timeout 1h
+  pc -o json devices batch-status CUSTOMER TRACKING > batch.json
+
+Exits 3 when a device failed (unless --allow-error-codes lists its code), 6 when
+--wait-timeout passed first.")]
+    BatchStatus(BatchStatusArgs),
+    /// Uploads the devices of an Autopilot CSV file (Get-WindowsAutopilotInfo)
+    #[command(after_help = "\
+Examples:
+  pc devices upload CUSTOMER --csv hashes.csv --new-batch \"Lab 3\" --wait
+  pc devices upload CUSTOMER --csv more.csv --batch \"Lab 3\" --allow-error-codes 806 --wait
+
+Every bad line of the file is reported as `line N: reason`, and then nothing is sent.
+The tracking id of each accepted part is written to stderr whatever happens next.")]
+    Upload(UploadArgs),
+    /// Lists the customer's device batches, every page
+    #[command(after_help = "Example:\n  pc devices batches CUSTOMER")]
+    Batches {
+        /// The customer's tenant id (a GUID)
+        #[arg(value_parser = parse_customer)]
+        customer: CustomerId,
+    },
+    /// Lists the devices of a batch, every page
+    #[command(after_help = "Example:\n  pc devices list CUSTOMER \"Lab 3\"")]
+    List {
+        /// The customer's tenant id (a GUID)
+        #[arg(value_parser = parse_customer)]
+        customer: CustomerId,
+        /// The batch's name
+        #[arg(value_parser = parse_batch)]
+        batch: BatchId,
+    },
+    /// Deletes one device from a batch
+    #[command(
+        after_help = "Example:\n  pc devices delete CUSTOMER \"Lab 3\" 9993-8627-3608-6844-6369-4361-72"
+    )]
+    Delete {
+        /// The customer's tenant id (a GUID)
+        #[arg(value_parser = parse_customer)]
+        customer: CustomerId,
+        /// The batch's name
+        #[arg(value_parser = parse_batch)]
+        batch: BatchId,
+        /// The device's id (as `pc devices list` shows it)
+        #[arg(value_parser = parse_device)]
+        device: DeviceId,
+    },
+}
+
+/// `pc devices batch-status`.
+#[derive(Debug, Args)]
+pub struct BatchStatusArgs {
+    /// The customer's tenant id (a GUID)
+    #[arg(value_parser = parse_customer)]
+    pub customer: CustomerId,
+    /// The tracking id the upload answered with (a GUID)
+    #[arg(value_parser = parse_tracking)]
+    pub tracking: TrackingId,
+    /// Waiting for the batch.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `--wait` and its options.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Polls until the batch is finished or finished_with_errors (progress on stderr
+    /// when it is a terminal)
+    #[arg(long)]
+    pub wait: bool,
+    /// Time between polls
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// Gives up waiting after this long (exit 6, with the last details on stdout)
+    #[arg(long, value_name = "DUR", default_value = "30m", value_parser = parse_duration)]
+    pub wait_timeout: Duration,
+}
+
+/// `pc devices upload`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["new_batch", "batch"])))]
+pub struct UploadArgs {
+    /// The customer's tenant id (a GUID)
+    #[arg(value_parser = parse_customer)]
+    pub customer: CustomerId,
+    /// The Autopilot CSV file (UTF-8 or UTF-16 with BOM; -Partner columns accepted)
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// Creates a batch of this name
+    #[arg(long, value_name = "NAME", value_parser = parse_batch)]
+    pub new_batch: Option<BatchId>,
+    /// Adds to the existing batch of this name
+    #[arg(long, value_name = "NAME", value_parser = parse_batch)]
+    pub batch: Option<BatchId>,
+    /// Devices per request; a larger file is sent in parts, in file order
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..=10_000)
+    )]
+    pub devices_per_request: u32,
+    /// How long a 404 just after an accepted upload is tried again (the service may
+    /// not know a new batch yet)
+    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
+    pub not_found_grace: Duration,
+    /// Waiting for the upload.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+fn parse_guid(text: &str) -> Result<String, String> {
+    uuid::Uuid::parse_str(text.trim())
+        .map(|_| text.trim().to_owned())
+        .map_err(|_| format!("{text:?} is not a GUID"))
+}
+
+fn parse_customer(text: &str) -> Result<CustomerId, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("the customer id {text:?} is not a GUID"))
+}
+
+fn parse_tracking(text: &str) -> Result<TrackingId, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("the tracking id {text:?} is not a GUID"))
+}
+
+/// A name that can be one path segment: not empty, not `.` or `..`.
+fn segment(what: &'static str, text: &str) -> Result<(), String> {
+    crate::api::check_segment(what, text).map_err(|failure| failure.message)
+}
+
+fn parse_batch(text: &str) -> Result<BatchId, String> {
+    segment("batch id", text)?;
+    BatchId::new(text).map_err(|error| error.to_string())
+}
+
+fn parse_device(text: &str) -> Result<DeviceId, String> {
+    segment("device id", text)?;
+    DeviceId::new(text).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn configuration_flags_go_before_or_after_the_subcommand() {
+        let ids = [
+            "47021739-3426-40bf-9601-61b4b6d7c793",
+            "0127ed8e-ff72-4983-a3d8-e8d8bd378932",
+        ];
+        let before = Cli::try_parse_from(
+            [
+                "pc",
+                "-o",
+                "json",
+                "--timeout",
+                "2s",
+                "devices",
+                "batch-status",
+            ]
+            .into_iter()
+            .chain(ids),
+        )
+        .unwrap();
+        let after = Cli::try_parse_from(
+            ["pc", "devices", "batch-status"]
+                .into_iter()
+                .chain(ids)
+                .chain(["-o", "json", "--timeout", "2s"]),
+        )
+        .unwrap();
+        for cli in [before, after] {
+            assert_eq!(cli.global.output, OutputFormat::Json);
+            assert_eq!(cli.global.timeout, Duration::from_secs(2));
+        }
+    }
+}

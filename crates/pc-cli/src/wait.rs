@@ -1,0 +1,111 @@
+//! Waiting for batches: each poll a new logical call under the invocation's one
+//! `MS-CorrelationId`, every `--poll-interval`, until `--wait-timeout`.
+//!
+//! The decisions are the library's ([`pc_devices::wait`]: when to poll again, the
+//! not-found grace, a `Retry-After` that would pass the deadline); this loop keeps each
+//! answer's bytes (for `-o json`) and judges them with the light scan instead of a
+//! typed parse.
+
+use std::time::{Duration, Instant};
+
+use pc_devices::WaitOptions;
+use pc_devices::wait::{WaitStep, after_failed_poll, next_step};
+use pc_models::{CustomerId, TrackingId};
+
+use crate::api::{Api, Failure, StatusAnswer};
+use crate::scan::BatchScan;
+
+/// How one batch's wait ended.
+#[derive(Debug)]
+pub enum Polled {
+    /// The batch reached a terminal status.
+    Done(StatusAnswer),
+    /// A poll failed (after its retries), or the answer could not be read.
+    Failed(Failure),
+    /// The wait's deadline came first (or a `Retry-After` would have passed it).
+    TimedOut,
+}
+
+/// A wait: its polling interval and deadline, shared by every batch it follows.
+#[derive(Debug)]
+pub struct Wait<'a> {
+    api: &'a Api,
+    customer: CustomerId,
+    options: WaitOptions,
+    started: Instant,
+}
+
+impl<'a> Wait<'a> {
+    /// A wait starting now.
+    pub fn new(api: &'a Api, customer: CustomerId, interval: Duration, timeout: Duration) -> Self {
+        Self {
+            api,
+            customer,
+            options: WaitOptions {
+                interval,
+                deadline: timeout,
+                ..WaitOptions::default()
+            },
+            started: Instant::now(),
+        }
+    }
+
+    /// How long the wait has lasted.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Polls `tracking` until it is terminal or the deadline passes. `last` holds the
+    /// last answer seen that was not terminal; `on_poll` hears about every answer. A
+    /// `404` is polled again while `grace` (counted from this tracking id's first
+    /// poll) lasts.
+    pub fn follow(
+        &self,
+        tracking: TrackingId,
+        grace: Option<Duration>,
+        last: &mut Option<StatusAnswer>,
+        on_poll: &mut dyn FnMut(&BatchScan<'_>),
+    ) -> Polled {
+        let options = WaitOptions {
+            not_found_grace: grace,
+            ..self.options.clone()
+        };
+        let first_poll = Instant::now();
+        loop {
+            // No retry inside a poll may carry it past the deadline.
+            let left = options.deadline.saturating_sub(self.elapsed());
+            let polled = self.api.batch_status(
+                self.customer,
+                tracking,
+                Some(left.max(Duration::from_millis(1))),
+            );
+            let now = Instant::now();
+            let step = match polled {
+                Ok(answer) => {
+                    let terminal = match answer.scan() {
+                        Ok(scan) => {
+                            on_poll(&scan);
+                            scan.is_terminal()
+                        }
+                        Err(failure) => return Polled::Failed(failure),
+                    };
+                    if terminal {
+                        return Polled::Done(answer);
+                    }
+                    *last = Some(answer);
+                    next_step(now, self.started, false, &options)
+                }
+                Err(error) => {
+                    match after_failed_poll(now, self.started, first_poll, &error, &options) {
+                        Some(step) => step,
+                        None => return Polled::Failed(error.into()),
+                    }
+                }
+            };
+            match step {
+                WaitStep::Poll { after } => std::thread::sleep(after),
+                WaitStep::Done | WaitStep::GiveUp => return Polled::TimedOut,
+            }
+        }
+    }
+}
