@@ -505,48 +505,43 @@ struct Listing<'a, T> {
     items: &'a [T],
 }
 
+/// Prints a whole listing: `{"totalCount": N, "items": […]}` or its table.
+fn show_listing<T: Serialize>(
+    ctx: &Ctx,
+    listed: Result<Vec<T>, Failure>,
+    table: impl FnOnce(&mut dyn Write, &[T], Style) -> io::Result<()>,
+) -> Exit {
+    let items = match listed {
+        Ok(items) => items,
+        Err(failure) => return fail(&failure),
+    };
+    match ctx.output {
+        OutputFormat::Json => emit(|out| {
+            write_json(
+                out,
+                &Listing {
+                    total_count: items.len(),
+                    items: &items,
+                },
+            )
+        }),
+        OutputFormat::Table => emit(|out| table(out, &items, ctx.style)),
+    }
+    Exit::Success
+}
+
 /// `pc devices batches`.
 pub fn batches(ctx: &Ctx, api: &Api, customer: CustomerId) -> Exit {
-    match api.batches(customer) {
-        Ok(items) => {
-            match ctx.output {
-                OutputFormat::Json => emit(|out| {
-                    write_json(
-                        out,
-                        &Listing {
-                            total_count: items.len(),
-                            items: &items,
-                        },
-                    )
-                }),
-                OutputFormat::Table => emit(|out| table::write_batches(out, &items, ctx.style)),
-            }
-            Exit::Success
-        }
-        Err(failure) => fail(&failure),
-    }
+    show_listing(ctx, api.batches(customer), |out, items, style| {
+        table::write_batches(out, items, style)
+    })
 }
 
 /// `pc devices list`.
 pub fn list(ctx: &Ctx, api: &Api, customer: CustomerId, batch: &BatchId) -> Exit {
-    match api.devices(customer, batch) {
-        Ok(items) => {
-            match ctx.output {
-                OutputFormat::Json => emit(|out| {
-                    write_json(
-                        out,
-                        &Listing {
-                            total_count: items.len(),
-                            items: &items,
-                        },
-                    )
-                }),
-                OutputFormat::Table => emit(|out| table::write_devices(out, &items, ctx.style)),
-            }
-            Exit::Success
-        }
-        Err(failure) => fail(&failure),
-    }
+    show_listing(ctx, api.devices(customer, batch), |out, items, style| {
+        table::write_devices(out, items, style)
+    })
 }
 
 /// `{"batchId": …, "deviceId": …, "deleted": true}`.

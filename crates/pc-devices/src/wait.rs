@@ -169,10 +169,11 @@ pub fn after_failed_poll(
     let in_grace = options
         .not_found_grace
         .is_some_and(|grace| now.saturating_duration_since(first_poll) < grace);
+    if left.is_zero() {
+        // The deadline came during the poll (its last attempt ran out of time with it).
+        return Some(WaitStep::GiveUp);
+    }
     if error.status() == Some(http::StatusCode::NOT_FOUND) && in_grace {
-        if left.is_zero() {
-            return Some(WaitStep::GiveUp);
-        }
         return Some(WaitStep::Poll {
             after: options.interval.max(MIN_POLL_INTERVAL).min(left),
         });
@@ -292,10 +293,14 @@ mod tests {
             after_failed_poll(at(70), t0, at(50), &not_found, &graced),
             poll(5)
         );
-        // Other errors end the wait.
+        // Other errors end the wait, unless the deadline has passed by then.
         assert_eq!(
             after_failed_poll(at(0), t0, t0, &answer(500, None), &graced),
             None
+        );
+        assert_eq!(
+            after_failed_poll(at(100), t0, t0, &answer(500, None), &graced),
+            Some(WaitStep::GiveUp)
         );
         assert_eq!(
             after_failed_poll(at(0), t0, t0, &answer(403, None), &graced),
