@@ -30,6 +30,7 @@
 mod catalog;
 mod extra;
 mod ids;
+mod lenient;
 mod parse;
 mod payload;
 mod resources;
@@ -41,6 +42,7 @@ mod time;
 pub use catalog::{ErrorCode, ZtdError};
 pub use extra::Extra;
 pub use ids::{BatchId, CustomerId, DeviceId, IdError, PolicyId, TrackingId};
+pub use lenient::{Kept, Lenient};
 pub use parse::{ParseError, ParseErrorKind, UTF8_BOM, from_slice, strip_bom};
 pub use payload::{ServiceError, ThrottleError};
 pub use resources::{

@@ -16,12 +16,14 @@ pub use collection::Collection;
 pub use policy::{ConfigurationPolicy, PolicyCategory, PolicySetting};
 
 use crate::extra::resource;
+use std::borrow::Cow;
 
 resource! {
     /// The `attributes` object every resource carries, e.g. `{"objectType": "Collection"}`.
     pub struct Attributes {
-        /// The resource's type name.
-        "objectType" => object_type: String,
+        /// The resource's type name; the names the service sends are read without
+        /// allocating.
+        "objectType" => object_type: Cow<'static, str>,
         /// An entity tag, when the service sends one.
         "etag" => etag: String,
     }
@@ -31,7 +33,7 @@ impl Attributes {
     /// Attributes naming `object_type`, as the service writes them.
     pub fn of(object_type: &str) -> Self {
         Self {
-            object_type: Some(object_type.to_owned()),
+            object_type: Some(crate::lenient::interned(object_type)),
             ..Self::default()
         }
     }

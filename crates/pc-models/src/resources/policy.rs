@@ -2,6 +2,7 @@
 
 use super::Attributes;
 use crate::extra::resource;
+use crate::lenient::{Parsed, Scalar, lenient_scalar};
 use crate::text::Text;
 use crate::{PolicyId, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -89,6 +90,18 @@ macro_rules! open_enum {
                 Text::deserialize(deserializer).map(|text| $name::parse(text.as_str()))
             }
         }
+
+        /// Inside a resource: any string is a value; any other kind is kept without a
+        /// typed view.
+        impl Scalar for $name {
+            const EXPECTING: &'static str = "a string";
+
+            fn from_text(text: &str) -> Parsed<Self> {
+                Parsed::Typed($name::parse(text))
+            }
+        }
+
+        lenient_scalar!($name);
     };
 }
 
