@@ -37,13 +37,25 @@ use std::fmt;
 /// assert_eq!(device.extra.untyped("serialNumber"), Some(&serde_json::json!(12345)));
 /// # Ok::<(), pc_models::ParseError>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Extra {
     /// The JSON names of the owning resource's known fields; bit `i` of `nulls` and
-    /// index `i` of a kept value refer to `known[i]`.
-    known: &'static [&'static str],
+    /// index `i` of a kept value refer to `known[i]`. A thin pointer keeps the
+    /// resources small.
+    known: &'static &'static [&'static str],
     nulls: u64,
     store: Option<Box<Store>>,
+}
+
+/// The known fields of an `Extra` that belongs to no resource.
+static NO_FIELDS: &[&str] = &[];
+
+/// An empty store that knows no fields (a resource's own `Default` gives one that
+/// knows the resource's fields).
+impl Default for Extra {
+    fn default() -> Self {
+        Self::for_fields(&NO_FIELDS)
+    }
 }
 
 #[derive(Clone, Default)]
@@ -57,7 +69,7 @@ static NULL: Kept = Kept::Null;
 
 impl Extra {
     /// An empty store for a resource whose known fields are `known`.
-    pub(crate) const fn for_fields(known: &'static [&'static str]) -> Self {
+    pub(crate) const fn for_fields(known: &'static &'static [&'static str]) -> Self {
         Self {
             known,
             nulls: 0,
@@ -199,25 +211,31 @@ impl Extra {
         }
     }
 
-    /// Records how the known field at `index` was read; a later value of the same field
-    /// replaces everything an earlier one left (the last of a repeated key wins).
+    /// Records how the known field at `index` was read (`None`: its typed view writes
+    /// it back as received); a later value of the same field replaces everything an
+    /// earlier one left (the last of a repeated key wins).
     #[inline]
-    pub(crate) fn record(&mut self, index: usize, kept: Kept) {
+    pub(crate) fn record(&mut self, index: usize, kept: Option<Kept>) {
+        if kept.is_none() && self.store.is_none() {
+            self.nulls &= !(1u64 << index);
+        } else {
+            self.record_slow(index, kept);
+        }
+    }
+
+    #[cold]
+    fn record_slow(&mut self, index: usize, kept: Option<Kept>) {
         let bit = 1u64 << index;
         match kept {
-            Kept::Typed => {
+            None => {
                 self.nulls &= !bit;
-                if self.store.is_some() {
-                    self.forget_at(index);
-                }
+                self.forget_at(index);
             }
-            Kept::Null => {
+            Some(Kept::Null) => {
                 self.nulls |= bit;
-                if self.store.is_some() {
-                    self.forget_at(index);
-                }
+                self.forget_at(index);
             }
-            kept => {
+            Some(kept) => {
                 self.nulls &= !bit;
                 let store = self.store_mut();
                 match store.kept.iter_mut().find(|(at, _)| *at == index) {
@@ -298,12 +316,6 @@ macro_rules! resource {
             pub extra: $crate::Extra,
         }
 
-        impl $(<$param>)? Default for $name $(<$param>)? {
-            fn default() -> Self {
-                Self { $($field: None,)* extra: $crate::Extra::for_fields(Self::FIELDS) }
-            }
-        }
-
         impl $(<$param>)? $name $(<$param>)? {
             /// The JSON names of the fields this type knows, in the order they are written.
             pub const FIELDS: &'static [&'static str] = &[$($json),*];
@@ -322,7 +334,15 @@ macro_rules! resource {
             #[derive(Clone, Copy)]
             enum Field { $($field,)* }
 
-            assert!([$($json),*].len() <= 64, "a resource has at most 64 known fields");
+            /// The known fields, for the `Extra` of each value.
+            static KNOWN: &[&str] = &[$($json),*];
+            assert!(KNOWN.len() <= 64, "a resource has at most 64 known fields");
+
+            impl $(<$param>)? Default for $name $(<$param>)? {
+                fn default() -> Self {
+                    Self { $($field: None,)* extra: $crate::Extra::for_fields(&KNOWN) }
+                }
+            }
 
             impl $(<$param: Lenient>)? $name $(<$param>)? {
                 /// Reads the members of a JSON object into `self`, in place.
@@ -331,7 +351,8 @@ macro_rules! resource {
                         match key.as_str() {
                             $(
                                 $json => {
-                                    let kept = map.next_value_seed(Slot(&mut self.$field))?;
+                                    let mut kept = None;
+                                    map.next_value_seed(Slot(&mut self.$field, &mut kept))?;
                                     self.extra.record(Field::$field as usize, kept);
                                 }
                             )*
@@ -346,16 +367,15 @@ macro_rules! resource {
             }
 
             /// Fills a resource from a JSON object; keeps any other kind as received.
-            struct Fill<'a, R>(&'a mut R);
+            struct Fill<'a, R>(&'a mut R, &'a mut Option<Kept>);
 
             impl<'de $(, $param: Lenient)?> Visitor<'de> for Fill<'_, $name $(<$param>)?> {
-                type Value = Kept;
+                type Value = ();
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                     f.write_str(concat!("a ", stringify!($name), " object"))
                 }
-                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Kept, A::Error> {
-                    self.0.fill(map)?;
-                    Ok(Kept::Typed)
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                    self.0.fill(map)
                 }
                 $crate::lenient::keep_other_kinds!(bool, numbers, strings, null, seq);
             }
@@ -385,26 +405,29 @@ macro_rules! resource {
                 fn read_into<'de, D: Deserializer<'de>>(
                     deserializer: D,
                     slot: &mut Option<Self>,
-                ) -> Result<Kept, D::Error> {
+                    kept: &mut Option<Kept>,
+                ) -> Result<(), D::Error> {
                     let target = slot.insert(Self::default());
-                    let kept = deserializer.deserialize_any(Fill(target))?;
-                    if !matches!(kept, Kept::Typed) {
+                    deserializer.deserialize_any(Fill(target, kept))?;
+                    if kept.is_some() {
                         *slot = None;
                     }
-                    Ok(kept)
+                    Ok(())
                 }
 
                 fn push_into<'de, D: Deserializer<'de>>(
                     deserializer: D,
                     items: &mut Vec<Self>,
-                ) -> Result<Kept, D::Error> {
+                    kept: &mut Option<Kept>,
+                ) -> Result<(), D::Error> {
                     let at = items.len();
-                    items.push(Self::default());
-                    let kept = deserializer.deserialize_any(Fill(&mut items[at]));
-                    if !matches!(kept, Ok(Kept::Typed)) {
+                    // Written in place: a push of a default would copy it in.
+                    items.resize_with(at + 1, Self::default);
+                    let read = deserializer.deserialize_any(Fill(&mut items[at], kept));
+                    if read.is_err() || kept.is_some() {
                         items.truncate(at);
                     }
-                    kept
+                    read
                 }
             }
 

@@ -2,10 +2,11 @@
 //! kept as received instead of failing the whole document.
 //!
 //! Every field type of a resource implements [`Lenient`]. Reading one JSON value gives
-//! the typed view (when there is one) in a slot, plus a [`Kept`] saying what else must
-//! be remembered so that serializing gives back the value as received. The resource
-//! stores a `Kept` other than [`Kept::Typed`] in its [`Extra`](crate::Extra), which
-//! allocates only then.
+//! the typed view (when there is one) in a slot, plus, only when needed, a [`Kept`]
+//! saying what else must be remembered so that serializing gives back the value as
+//! received. The resource stores a `Kept` in its [`Extra`](crate::Extra), which
+//! allocates only then; the common case (a typed view that writes back as received)
+//! returns nothing and allocates nothing.
 
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -15,8 +16,9 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
-/// What a lenient read of one JSON value left beside its typed view: everything needed
-/// to write the value back exactly as received.
+/// What a resource kept of a known field beside its typed view, so that it writes
+/// the value back exactly as received. A field whose typed view writes it back as
+/// received keeps nothing.
 ///
 /// ```
 /// use pc_models::{DeviceBatch, Kept};
@@ -26,12 +28,11 @@ use std::fmt;
 /// assert_eq!(batch.extra.kept("devicesCount"), Some(&Kept::Untyped("12".into())));
 /// assert_eq!(batch.status, Some(pc_models::UploadStatus::Finished));
 /// assert_eq!(batch.extra.kept("status"), Some(&Kept::Spelled("Finished".into())));
+/// assert_eq!(batch.extra.kept("id"), None);
 /// # Ok::<(), pc_models::ParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kept {
-    /// The value has a typed view, which writes back as received: nothing is kept.
-    Typed,
     /// The value was an explicit `null`: no typed view, and `null` is written back.
     Null,
     /// The value has a typed view, but arrived spelled otherwise than the view writes
@@ -54,23 +55,26 @@ pub enum Kept {
 /// a user seldom calls them.
 pub trait Lenient: Serialize + Sized {
     /// Reads one JSON value: sets `slot` to the typed view, or to `None` when there is
-    /// none, and returns what must be kept to write the value back as received. Fails
-    /// only when the input is not JSON.
+    /// none, and sets `kept` to what must be kept to write the value back as received
+    /// (left alone when nothing must). Fails only when the input is not JSON.
     fn read_into<'de, D: Deserializer<'de>>(
         deserializer: D,
         slot: &mut Option<Self>,
-    ) -> Result<Kept, D::Error>;
+        kept: &mut Option<Kept>,
+    ) -> Result<(), D::Error>;
 
-    /// Reads one element of an array and pushes its typed view, if any, onto `items`.
-    /// Resources override it to fill the element in place.
+    /// Reads one element of an array and pushes its typed view, if any, onto `items`;
+    /// `kept` as for [`read_into`](Self::read_into). Resources override it to fill the
+    /// element in place.
     fn push_into<'de, D: Deserializer<'de>>(
         deserializer: D,
         items: &mut Vec<Self>,
-    ) -> Result<Kept, D::Error> {
+        kept: &mut Option<Kept>,
+    ) -> Result<(), D::Error> {
         let mut slot = None;
-        let kept = Self::read_into(deserializer, &mut slot)?;
+        Self::read_into(deserializer, &mut slot, kept)?;
         items.extend(slot);
-        Ok(kept)
+        Ok(())
     }
 
     /// True when `text`, as received, still names this value (so it is written back
@@ -102,23 +106,28 @@ impl<T: Lenient> Serialize for Written<'_, T> {
     }
 }
 
-/// The seed that reads a map value or array element into a slot.
-pub(crate) struct Slot<'a, T>(pub(crate) &'a mut Option<T>);
+/// The seed that reads a map value into a slot.
+pub(crate) struct Slot<'a, T>(
+    pub(crate) &'a mut Option<T>,
+    pub(crate) &'a mut Option<Kept>,
+);
 
 impl<'de, T: Lenient> DeserializeSeed<'de> for Slot<'_, T> {
-    type Value = Kept;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Kept, D::Error> {
-        T::read_into(deserializer, self.0)
+    type Value = ();
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        T::read_into(deserializer, self.0, self.1)
     }
 }
 
 /// The seed that reads an array element onto the end of a vector.
-struct Push<'a, T>(&'a mut Vec<T>);
+struct Push<'a, T>(&'a mut Vec<T>, &'a mut Option<Kept>);
 
 impl<'de, T: Lenient> DeserializeSeed<'de> for Push<'_, T> {
-    type Value = Kept;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Kept, D::Error> {
-        T::push_into(deserializer, self.0)
+    type Value = ();
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        T::push_into(deserializer, self.0, self.1)
     }
 }
 
@@ -132,50 +141,60 @@ pub(crate) fn seq_value<'de, A: SeqAccess<'de>>(seq: A) -> Result<Kept, A::Error
     Value::deserialize(SeqAccessDeserializer::new(seq)).map(Kept::Untyped)
 }
 
-/// Implements the `visit_*` methods of a visitor whose value is a [`Kept`], for every
-/// JSON kind the type does not accept, keeping the value untyped (`null` as
-/// [`Kept::Null`]).
+/// Implements the `visit_*` methods of a visitor `Self(_, kept)` whose value is `()`,
+/// for every JSON kind the type does not accept: the value is kept untyped in `kept`
+/// (`null` as [`Kept::Null`]).
 macro_rules! keep_other_kinds {
     (bool) => {
-        fn visit_bool<E: ::serde::de::Error>(self, value: bool) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Untyped(::serde_json::Value::Bool(value)))
+        fn visit_bool<E: ::serde::de::Error>(self, value: bool) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Untyped(::serde_json::Value::Bool(value)));
+            Ok(())
         }
     };
     (numbers) => {
-        fn visit_u64<E: ::serde::de::Error>(self, value: u64) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Untyped(value.into()))
+        fn visit_u64<E: ::serde::de::Error>(self, value: u64) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Untyped(value.into()));
+            Ok(())
         }
-        fn visit_i64<E: ::serde::de::Error>(self, value: i64) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Untyped(value.into()))
+        fn visit_i64<E: ::serde::de::Error>(self, value: i64) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Untyped(value.into()));
+            Ok(())
         }
-        fn visit_f64<E: ::serde::de::Error>(self, value: f64) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Untyped(value.into()))
+        fn visit_f64<E: ::serde::de::Error>(self, value: f64) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Untyped(value.into()));
+            Ok(())
         }
     };
     (strings) => {
-        fn visit_str<E: ::serde::de::Error>(self, value: &str) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Untyped(value.into()))
+        fn visit_str<E: ::serde::de::Error>(self, value: &str) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Untyped(value.into()));
+            Ok(())
         }
-        fn visit_string<E: ::serde::de::Error>(self, value: String) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Untyped(value.into()))
+        fn visit_string<E: ::serde::de::Error>(self, value: String) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Untyped(value.into()));
+            Ok(())
         }
     };
     (null) => {
-        fn visit_unit<E: ::serde::de::Error>(self) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Null)
+        fn visit_unit<E: ::serde::de::Error>(self) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Null);
+            Ok(())
         }
-        fn visit_none<E: ::serde::de::Error>(self) -> Result<$crate::Kept, E> {
-            Ok($crate::Kept::Null)
+        fn visit_none<E: ::serde::de::Error>(self) -> Result<(), E> {
+            *self.1 = Some($crate::Kept::Null);
+            Ok(())
         }
     };
     (seq) => {
-        fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> Result<$crate::Kept, A::Error> {
-            $crate::lenient::seq_value(seq)
+        fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            *self.1 = Some($crate::lenient::seq_value(seq)?);
+            Ok(())
         }
     };
     (map) => {
-        fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> Result<$crate::Kept, A::Error> {
-            $crate::lenient::map_value(map)
+        fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            *self.1 = Some($crate::lenient::map_value(map)?);
+            Ok(())
         }
     };
     ($($kind:ident),+) => { $( $crate::lenient::keep_other_kinds!($kind); )+ };
@@ -227,94 +246,66 @@ pub(crate) trait Scalar: Sized {
     }
 }
 
-struct ScalarVisitor<'a, T>(&'a mut Option<T>);
+/// Reads a scalar into its slot (left `None` without a typed view), keeping the rest.
+struct ScalarVisitor<'a, T>(&'a mut Option<T>, &'a mut Option<Kept>);
 
 impl<T> ScalarVisitor<'_, T> {
-    fn number(self, typed: Option<T>, value: impl Into<Value>) -> Kept {
+    #[inline]
+    fn number(self, typed: Option<T>, value: impl Into<Value>) {
         match typed {
-            Some(typed) => {
-                *self.0 = Some(typed);
-                Kept::Typed
-            }
-            None => {
-                *self.0 = None;
-                Kept::Untyped(value.into())
-            }
+            Some(typed) => *self.0 = Some(typed),
+            None => *self.1 = Some(Kept::Untyped(value.into())),
         }
     }
 
-    fn text(self, parsed: Parsed<T>, text: impl FnOnce() -> String) -> Kept {
+    #[inline]
+    fn text(self, parsed: Parsed<T>, text: impl FnOnce() -> String) {
         match parsed {
-            Parsed::Typed(typed) => {
-                *self.0 = Some(typed);
-                Kept::Typed
-            }
+            Parsed::Typed(typed) => *self.0 = Some(typed),
             Parsed::Spelled(typed) => {
                 *self.0 = Some(typed);
-                Kept::Spelled(text())
+                *self.1 = Some(Kept::Spelled(text()));
             }
-            Parsed::Untyped => {
-                *self.0 = None;
-                Kept::Untyped(Value::String(text()))
-            }
+            Parsed::Untyped => *self.1 = Some(Kept::Untyped(Value::String(text()))),
         }
-    }
-
-    fn untyped(self, kept: Kept) -> Kept {
-        *self.0 = None;
-        kept
     }
 }
 
 impl<'de, T: Scalar> Visitor<'de> for ScalarVisitor<'_, T> {
-    type Value = Kept;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTING)
     }
 
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Kept, E> {
-        Ok(self.text(T::from_text(text), || text.to_owned()))
+    #[inline]
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        self.text(T::from_text(text), || text.to_owned());
+        Ok(())
     }
 
-    fn visit_string<E: de::Error>(self, text: String) -> Result<Kept, E> {
+    fn visit_string<E: de::Error>(self, text: String) -> Result<(), E> {
         let (parsed, text) = T::from_string(text);
-        Ok(self.text(parsed, || text))
+        self.text(parsed, || text);
+        Ok(())
     }
 
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Kept, E> {
-        Ok(self.number(T::from_u64(value), value))
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<(), E> {
+        self.number(T::from_u64(value), value);
+        Ok(())
     }
 
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Kept, E> {
-        Ok(self.number(T::from_i64(value), value))
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<(), E> {
+        self.number(T::from_i64(value), value);
+        Ok(())
     }
 
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Kept, E> {
-        Ok(self.number(T::from_f64(value), value))
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<(), E> {
+        self.number(T::from_f64(value), value);
+        Ok(())
     }
 
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Kept, E> {
-        Ok(self.untyped(Kept::Untyped(Value::Bool(value))))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Kept, E> {
-        Ok(self.untyped(Kept::Null))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Kept, E> {
-        Ok(self.untyped(Kept::Null))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kept, A::Error> {
-        *self.0 = None;
-        seq_value(seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Kept, A::Error> {
-        *self.0 = None;
-        map_value(map)
-    }
+    keep_other_kinds!(bool, null, seq, map);
 }
 
 /// Implements [`Lenient`] for [`Scalar`] types.
@@ -322,11 +313,13 @@ macro_rules! lenient_scalar {
     ($($ty:ty),* $(,)?) => {
         $(
             impl $crate::Lenient for $ty {
+                #[inline]
                 fn read_into<'de, D: ::serde::Deserializer<'de>>(
                     deserializer: D,
                     slot: &mut Option<Self>,
-                ) -> Result<$crate::Kept, D::Error> {
-                    $crate::lenient::read_scalar(deserializer, slot)
+                    kept: &mut Option<$crate::Kept>,
+                ) -> Result<(), D::Error> {
+                    $crate::lenient::read_scalar(deserializer, slot, kept)
                 }
 
                 fn is_spelled(&self, text: &str) -> bool {
@@ -339,15 +332,19 @@ macro_rules! lenient_scalar {
 pub(crate) use lenient_scalar;
 
 /// Reads a [`Scalar`] leniently.
+#[inline]
 pub(crate) fn read_scalar<'de, D: Deserializer<'de>, T: Scalar>(
     deserializer: D,
     slot: &mut Option<T>,
-) -> Result<Kept, D::Error> {
-    deserializer.deserialize_any(ScalarVisitor(slot))
+    kept: &mut Option<Kept>,
+) -> Result<(), D::Error> {
+    *slot = None;
+    deserializer.deserialize_any(ScalarVisitor(slot, kept))
 }
 
 impl Scalar for String {
     const EXPECTING: &'static str = "a string";
+    #[inline]
     fn from_text(text: &str) -> Parsed<Self> {
         Parsed::Typed(text.to_owned())
     }
@@ -356,27 +353,20 @@ impl Scalar for String {
     }
 }
 
-/// The `objectType` values the service sends, read without allocating.
-const OBJECT_TYPES: [&str; 11] = [
-    "BatchUploadDetails",
-    "DeviceUploadDetails",
-    "Device",
-    "DeviceBatch",
-    "DeviceBatchCreationRequest",
-    "DevicePolicyUpdateRequest",
-    "Collection",
-    "ConfigurationPolicy",
-    "Link",
-    "Links",
-    "KeyValuePair",
-];
-
-/// The static copy of `text` when it is a well-known name, else an owned copy.
+/// The static copy of `text` when it is an `objectType` the service sends, else an
+/// owned copy.
 pub(crate) fn interned(text: &str) -> Cow<'static, str> {
-    match OBJECT_TYPES.iter().find(|known| **known == text) {
-        Some(known) => Cow::Borrowed(known),
-        None => Cow::Owned(text.to_owned()),
-    }
+    Cow::Borrowed(match text {
+        "BatchUploadDetails" => "BatchUploadDetails",
+        "DeviceUploadDetails" => "DeviceUploadDetails",
+        "Device" => "Device",
+        "DeviceBatch" => "DeviceBatch",
+        "DeviceBatchCreationRequest" => "DeviceBatchCreationRequest",
+        "DevicePolicyUpdateRequest" => "DevicePolicyUpdateRequest",
+        "Collection" => "Collection",
+        "ConfigurationPolicy" => "ConfigurationPolicy",
+        _ => return Cow::Owned(text.to_owned()),
+    })
 }
 
 impl Scalar for Cow<'static, str> {
@@ -413,33 +403,39 @@ impl Lenient for Value {
     fn read_into<'de, D: Deserializer<'de>>(
         deserializer: D,
         slot: &mut Option<Self>,
-    ) -> Result<Kept, D::Error> {
+        _kept: &mut Option<Kept>,
+    ) -> Result<(), D::Error> {
         *slot = Some(Value::deserialize(deserializer)?);
-        Ok(Kept::Typed)
+        Ok(())
     }
 }
 
-struct SeqVisitor<'a, T>(&'a mut Option<Vec<T>>);
+/// Reads an array into its slot, keeping the elements without a typed view.
+struct SeqVisitor<'a, T>(&'a mut Option<Vec<T>>, &'a mut Option<Kept>);
 
 impl<'de, T: Lenient> Visitor<'de> for SeqVisitor<'_, T> {
-    type Value = Kept;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kept, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let items = self.0.insert(Vec::new());
         let mut elements = Vec::new();
         let mut index = 0;
-        while let Some(kept) = seq.next_element_seed(Push(items))? {
+        loop {
+            let mut kept = None;
+            if seq.next_element_seed(Push(items, &mut kept))?.is_none() {
+                break;
+            }
             match kept {
-                Kept::Typed => {}
-                Kept::Null => elements.push((index, Value::Null)),
-                Kept::Untyped(value) => elements.push((index, value)),
+                None => {}
+                Some(Kept::Null) => elements.push((index, Value::Null)),
+                Some(Kept::Untyped(value)) => elements.push((index, value)),
                 // An element whose typed view needs something kept (only a nested array
                 // or a differently spelled value would) is kept whole, as received.
-                kept @ (Kept::Spelled(_) | Kept::Elements(_)) => {
+                Some(kept @ (Kept::Spelled(_) | Kept::Elements(_))) => {
                     if let Some(item) = items.pop() {
                         match serde_json::to_value(Written(&item, Some(&kept))) {
                             Ok(value) => elements.push((index, value)),
@@ -450,11 +446,10 @@ impl<'de, T: Lenient> Visitor<'de> for SeqVisitor<'_, T> {
             }
             index += 1;
         }
-        Ok(if elements.is_empty() {
-            Kept::Typed
-        } else {
-            Kept::Elements(elements)
-        })
+        if !elements.is_empty() {
+            *self.1 = Some(Kept::Elements(elements));
+        }
+        Ok(())
     }
 
     keep_other_kinds!(bool, numbers, strings, null, map);
@@ -464,9 +459,10 @@ impl<T: Lenient> Lenient for Vec<T> {
     fn read_into<'de, D: Deserializer<'de>>(
         deserializer: D,
         slot: &mut Option<Self>,
-    ) -> Result<Kept, D::Error> {
+        kept: &mut Option<Kept>,
+    ) -> Result<(), D::Error> {
         *slot = None;
-        deserializer.deserialize_any(SeqVisitor(slot))
+        deserializer.deserialize_any(SeqVisitor(slot, kept))
     }
 
     /// The typed elements with the untyped ones back at their positions.
