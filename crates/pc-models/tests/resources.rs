@@ -1,5 +1,6 @@
 //! Every resource against fixtures written after the spec's shapes: snapshots of the
-//! JSON each serializes to, and round trips that lose nothing.
+//! typed view of each and of the JSON each serializes to, and round trips that lose
+//! nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -40,6 +41,8 @@ where
         "{name}: parse → serialize → parse changed the value"
     );
     insta::assert_json_snapshot!(name, written);
+    // The typed view: which values have one, and what was kept beside it.
+    insta::assert_debug_snapshot!(format!("{name}-typed"), typed);
     typed
 }
 
