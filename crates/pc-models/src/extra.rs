@@ -216,10 +216,12 @@ impl Extra {
     /// earlier one left (the last of a repeated key wins).
     #[inline]
     pub(crate) fn record(&mut self, index: usize, kept: Option<Kept>) {
-        if kept.is_none() && self.store.is_none() {
-            self.nulls &= !(1u64 << index);
-        } else {
-            self.record_slow(index, kept);
+        // The common cases, a typed value or a `null` with nothing kept before, touch
+        // one bit and allocate nothing.
+        match kept {
+            None if self.store.is_none() => self.nulls &= !(1u64 << index),
+            Some(Kept::Null) if self.store.is_none() => self.nulls |= 1u64 << index,
+            kept => self.record_slow(index, kept),
         }
     }
 
