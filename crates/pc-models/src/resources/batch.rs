@@ -190,7 +190,9 @@ resource! {
 }
 
 impl DeviceBatch {
-    /// How many devices the batch holds, whichever spelling the service used.
+    /// How many devices the batch holds, whichever spelling the service used; `None`
+    /// also when the count is not a non-negative integer (a string, a float: then it is
+    /// in `extra.untyped("devicesCount")` or `extra.untyped("deviceCount")`).
     pub fn count(&self) -> Option<u64> {
         self.devices_count.or(self.device_count)
     }

@@ -1,8 +1,9 @@
 //! The device-deployment resources, as the service sends and reads them (camelCase JSON).
 //!
-//! Every field is optional (the service leaves fields out, or sends `null`), unknown
-//! fields land in the resource's [`Extra`](crate::Extra), and parse → serialize gives
-//! back the same JSON value.
+//! Every field is optional (the service leaves fields out, sends `null`, or sends a
+//! value without a typed view), unknown fields and values without a typed view land in
+//! the resource's [`Extra`](crate::Extra), and parse → serialize gives back the same
+//! JSON value.
 
 mod batch;
 mod collection;

@@ -35,7 +35,8 @@ resource! {
 }
 
 impl ConfigurationPolicy {
-    /// How many devices it is assigned to, whichever spelling the service used.
+    /// How many devices it is assigned to, whichever spelling the service used; `None`
+    /// also when the count is not a non-negative integer (then it is in `extra`).
     pub fn devices_assigned(&self) -> Option<u64> {
         self.devices_assigned.or(self.devices_assigned_count)
     }
