@@ -32,6 +32,7 @@ use std::fmt;
 /// # Ok::<(), pc_models::ParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Kept {
     /// The value was an explicit `null`: no typed view, and `null` is written back.
     Null,
