@@ -218,11 +218,14 @@ impl Extra {
     pub(crate) fn record(&mut self, index: usize, kept: Option<Kept>) {
         // The common cases, a typed value or a `null` with nothing kept before, touch
         // one bit and allocate nothing.
-        match kept {
-            None if self.store.is_none() => self.nulls &= !(1u64 << index),
-            Some(Kept::Null) if self.store.is_none() => self.nulls |= 1u64 << index,
-            kept => self.record_slow(index, kept),
+        if self.store.is_none() {
+            match &kept {
+                None => return self.nulls &= !(1u64 << index),
+                Some(Kept::Null) => return self.nulls |= 1u64 << index,
+                Some(_) => {}
+            }
         }
+        self.record_slow(index, kept);
     }
 
     #[cold]
