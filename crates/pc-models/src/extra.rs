@@ -407,6 +407,7 @@ macro_rules! resource {
             }
 
             impl $(<$param: Lenient>)? Lenient for $name $(<$param>)? {
+                #[inline]
                 fn read_into<'de, D: Deserializer<'de>>(
                     deserializer: D,
                     slot: &mut Option<Self>,
