@@ -49,7 +49,9 @@ impl AsyncTokenProvider for StaticToken {
 pub struct TokenResponse {
     /// The bearer token.
     pub access_token: Secret,
-    /// Its lifetime, when given (`expires_in`, a string or a number).
+    /// Its lifetime, when given: `expires_in`, seconds as a number (integer or not) or
+    /// as a string holding one. A value that is none of these (negative, not a number)
+    /// is treated as absent, never as a failed sign-in.
     pub expires_in: Option<Duration>,
     /// A new refresh token, when the endpoint rolled it.
     pub refresh_token: Option<Secret>,
@@ -69,17 +71,7 @@ pub fn parse_token_response(response: &http::Response<Vec<u8>>) -> Result<TokenR
     let access_token = field("access_token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::malformed(response, "the token answer has no access_token"))?;
-    let expires_in = match field("expires_in") {
-        None => None,
-        Some(text) => Some(Duration::from_secs(text.trim().parse::<u64>().map_err(
-            |_| {
-                Error::malformed(
-                    response,
-                    format!("expires_in {text:?} is not a number of seconds"),
-                )
-            },
-        )?)),
-    };
+    let expires_in = value.get("expires_in").and_then(lifetime);
     Ok(TokenResponse {
         access_token: Secret::new(access_token),
         expires_in,
@@ -88,6 +80,16 @@ pub fn parse_token_response(response: &http::Response<Vec<u8>>) -> Result<TokenR
             .map(Secret::new),
         token_type: field("token_type"),
     })
+}
+
+/// Reads `expires_in`: a number of seconds, integer or not, or a string holding one.
+fn lifetime(value: &serde_json::Value) -> Option<Duration> {
+    let seconds = match value {
+        serde_json::Value::Number(number) => number.as_f64()?,
+        serde_json::Value::String(text) => text.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// How long before expiry a cached token is replaced.
@@ -464,3 +466,39 @@ impl Grant for RefreshTokenGrant {
 }
 
 grant_token_providers!(RefreshTokenGrant);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn answer(body: &str) -> http::Response<Vec<u8>> {
+        http::Response::new(body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn expires_in_is_read_as_a_number_a_float_or_a_string() {
+        let cases = [
+            (r#""3599""#, Some(Duration::from_secs(3599))),
+            ("3599", Some(Duration::from_secs(3599))),
+            ("3599.0", Some(Duration::from_secs(3599))),
+            ("3599.5", Some(Duration::from_millis(3_599_500))),
+            (r#"" 3599.5 ""#, Some(Duration::from_millis(3_599_500))),
+            ("3.599e3", Some(Duration::from_secs(3599))),
+            // Odd values never fail the sign-in: the lifetime is then unknown.
+            ("-1", None),
+            (r#""soon""#, None),
+            ("null", None),
+            ("true", None),
+            ("[3599]", None),
+        ];
+        for (expires_in, expected) in cases {
+            let body = format!(r#"{{"access_token":"t","expires_in":{expires_in}}}"#);
+            let token = parse_token_response(&answer(&body)).unwrap();
+            assert_eq!(token.expires_in, expected, "{expires_in}");
+        }
+        let token = parse_token_response(&answer(r#"{"access_token":"t"}"#)).unwrap();
+        assert_eq!(token.expires_in, None);
+    }
+}

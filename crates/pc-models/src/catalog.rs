@@ -1,6 +1,7 @@
 //! The device error catalog: the ZTD ("zero-touch deployment") errors the service
 //! reports per device in a batch, with what each means and what to do.
 
+use crate::lenient::{Parsed, Scalar, lenient_scalar};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
@@ -350,6 +351,41 @@ impl<'de> Deserialize<'de> for ErrorCode {
         deserializer.deserialize_any(CodeVisitor)
     }
 }
+
+/// Inside a resource: a string or any number is a code; any other kind is kept
+/// without a typed view.
+impl Scalar for ErrorCode {
+    const EXPECTING: &'static str = "an error code (a string or a number)";
+
+    fn from_text(text: &str) -> Parsed<Self> {
+        Parsed::Typed(ErrorCode::new(text))
+    }
+
+    fn from_string(text: String) -> (Parsed<Self>, String) {
+        (Parsed::Typed(ErrorCode::new(text)), String::new())
+    }
+
+    fn from_u64(number: u64) -> Option<Self> {
+        Some(ErrorCode {
+            text: number.to_string(),
+            number: Some(number.into()),
+        })
+    }
+
+    fn from_i64(number: i64) -> Option<Self> {
+        Some(ErrorCode::from(number))
+    }
+
+    fn from_f64(number: f64) -> Option<Self> {
+        let json = serde_json::Number::from_f64(number)?;
+        Some(ErrorCode {
+            text: json.to_string(),
+            number: Some(json),
+        })
+    }
+}
+
+lenient_scalar!(ErrorCode);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Identifiers: GUID newtypes for customers and tracking ids, names for batches,
 //! devices and policies.
 
+use crate::lenient::{Parsed, Scalar, lenient_scalar};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -94,7 +95,33 @@ macro_rules! guid_id {
                 text.as_str().parse().map_err(serde::de::Error::custom)
             }
         }
+
+        /// Inside a resource: a GUID in any spelling has a typed view and keeps its
+        /// text; anything else is kept without one.
+        impl Scalar for $name {
+            const EXPECTING: &'static str = "a GUID";
+
+            fn from_text(text: &str) -> Parsed<Self> {
+                match Uuid::try_parse(text.trim()) {
+                    Ok(uuid) if is_canonical(&uuid, text) => Parsed::Typed(Self(uuid)),
+                    Ok(uuid) => Parsed::Spelled(Self(uuid)),
+                    Err(_) => Parsed::Untyped,
+                }
+            }
+
+            fn is_spelled(&self, text: &str) -> bool {
+                Uuid::try_parse(text.trim()).is_ok_and(|uuid| uuid == self.0)
+            }
+        }
+
+        lenient_scalar!($name);
     };
+}
+
+/// True when `text` is `uuid` as the service writes it: lower case, hyphenated.
+fn is_canonical(uuid: &Uuid, text: &str) -> bool {
+    let mut buffer = Uuid::encode_buffer();
+    uuid.hyphenated().encode_lower(&mut buffer) == text
 }
 
 guid_id!(
@@ -176,6 +203,21 @@ macro_rules! name_id {
                 String::deserialize(deserializer).map(Self)
             }
         }
+
+        /// Inside a resource: any string, empty included, is taken as sent.
+        impl Scalar for $name {
+            const EXPECTING: &'static str = "a string";
+
+            fn from_text(text: &str) -> Parsed<Self> {
+                Parsed::Typed(Self(text.to_owned()))
+            }
+
+            fn from_string(text: String) -> (Parsed<Self>, String) {
+                (Parsed::Typed(Self(text)), String::new())
+            }
+        }
+
+        lenient_scalar!($name);
     };
 }
 

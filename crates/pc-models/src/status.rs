@@ -1,5 +1,6 @@
 //! The processing status of a batch upload and of each device in it.
 
+use crate::lenient::{Parsed, Scalar, lenient_scalar};
 use crate::text::Text;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -61,13 +62,14 @@ impl UploadStatus {
         }
     }
 
-    /// Reads a value as the service spells it; unknown values become `Other`.
+    /// Reads a value: a known one in any ASCII case (`Finished` is
+    /// [`Finished`](Self::Finished)); anything else becomes `Other`, kept verbatim.
     pub fn parse(text: &str) -> Self {
         Self::known(text).unwrap_or_else(|| UploadStatus::Other(text.to_owned()))
     }
 
-    /// The known value spelled `text` (exactly, as the service does), if any.
-    fn known(text: &str) -> Option<Self> {
+    /// The known value spelled `text` exactly as the service does, if any.
+    fn known_exact(text: &str) -> Option<Self> {
         Some(match text {
             "unknown" => UploadStatus::Unknown,
             "queued" => UploadStatus::Queued,
@@ -75,6 +77,15 @@ impl UploadStatus {
             "finished" => UploadStatus::Finished,
             "finished_with_errors" => UploadStatus::FinishedWithErrors,
             _ => return None,
+        })
+    }
+
+    /// The known value spelled `text` in any ASCII case, if any.
+    fn known(text: &str) -> Option<Self> {
+        Self::known_exact(text).or_else(|| {
+            Self::KNOWN
+                .into_iter()
+                .find(|known| known.as_str().eq_ignore_ascii_case(text))
         })
     }
 
@@ -106,12 +117,37 @@ impl Serialize for UploadStatus {
     }
 }
 
+/// Reads a known value in any ASCII case, anything else as `Other`. On its own, a
+/// status is written back in the service's spelling; inside a resource it is written
+/// back as received.
 impl<'de> Deserialize<'de> for UploadStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = Text::deserialize(deserializer)?;
         Ok(Self::known(text.as_str()).unwrap_or_else(|| UploadStatus::Other(text.into_owned())))
     }
 }
+
+/// Inside a resource: any string is a status, a known one in any ASCII case (its text
+/// kept); any other kind is kept without a typed view.
+impl Scalar for UploadStatus {
+    const EXPECTING: &'static str = "a status string";
+
+    fn from_text(text: &str) -> Parsed<Self> {
+        if let Some(known) = Self::known_exact(text) {
+            return Parsed::Typed(known);
+        }
+        match Self::known(text) {
+            Some(known) => Parsed::Spelled(known),
+            None => Parsed::Typed(UploadStatus::Other(text.to_owned())),
+        }
+    }
+
+    fn is_spelled(&self, text: &str) -> bool {
+        Self::known(text).as_ref() == Some(self)
+    }
+}
+
+lenient_scalar!(UploadStatus);
 
 #[cfg(test)]
 mod tests {
@@ -122,9 +158,30 @@ mod tests {
         for status in UploadStatus::KNOWN {
             assert_eq!(UploadStatus::parse(status.as_str()), status);
         }
-        let other = UploadStatus::parse("Finished");
-        assert_eq!(other, UploadStatus::Other("Finished".to_owned()));
-        assert_eq!(serde_json::to_string(&other).unwrap(), "\"Finished\"");
+        let other = UploadStatus::parse("in-progress");
+        assert_eq!(other, UploadStatus::Other("in-progress".to_owned()));
+        assert_eq!(serde_json::to_string(&other).unwrap(), "\"in-progress\"");
+    }
+
+    #[test]
+    fn known_values_match_in_any_ascii_case() {
+        for (text, status) in [
+            ("Finished", UploadStatus::Finished),
+            ("FINISHED_WITH_ERRORS", UploadStatus::FinishedWithErrors),
+            ("Queued", UploadStatus::Queued),
+            ("pRoCeSsInG", UploadStatus::Processing),
+            ("Unknown", UploadStatus::Unknown),
+        ] {
+            assert_eq!(UploadStatus::parse(text), status, "{text}");
+            let read: UploadStatus = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            assert_eq!(read, status, "{text}");
+        }
+        assert!(UploadStatus::parse("Finished").is_terminal());
+        // Only ASCII case folds: a dotless capital I is another value.
+        assert_eq!(
+            UploadStatus::parse("fİnished"),
+            UploadStatus::Other("fİnished".to_owned())
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Timestamps as the service writes them: kept as received, with a typed UTC view.
 
+use crate::lenient::{Parsed, Scalar, lenient_scalar};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::fmt;
@@ -71,6 +72,22 @@ impl<'de> Deserialize<'de> for Timestamp {
         String::deserialize(deserializer).map(Self::new)
     }
 }
+
+/// Inside a resource: any string is a timestamp (with a UTC view when it is in a known
+/// style); a number or any other kind is kept without a typed view.
+impl Scalar for Timestamp {
+    const EXPECTING: &'static str = "a timestamp string";
+
+    fn from_text(text: &str) -> Parsed<Self> {
+        Parsed::Typed(Self::new(text))
+    }
+
+    fn from_string(text: String) -> (Parsed<Self>, String) {
+        (Parsed::Typed(Self::new(text)), String::new())
+    }
+}
+
+lenient_scalar!(Timestamp);
 
 /// An instant in UTC, to the nanosecond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

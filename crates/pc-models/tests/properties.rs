@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use pc_models::{
-    BatchUploadDetails, Collection, ConfigurationPolicy, Device, DeviceBatch, ServiceError,
-    ThrottleError,
+    BatchUploadDetails, Collection, ConfigurationPolicy, Device, DeviceBatch,
+    DeviceBatchCreationRequest, DevicePolicyUpdateRequest, ServiceError, ThrottleError,
 };
 use proptest::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+use std::path::Path;
 
 fn parse_everything(bytes: &[u8]) {
     let _ = pc_models::from_slice::<BatchUploadDetails>(bytes);
@@ -145,8 +148,171 @@ fn device_batch() -> impl Strategy<Value = Value> {
     ])
 }
 
+/// Parses `bytes` as `T` and serializes it back, or says why it failed.
+fn through<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<Value, String> {
+    let typed: T = pc_models::from_slice(bytes).map_err(|error| error.to_string())?;
+    serde_json::to_value(&typed).map_err(|error| error.to_string())
+}
+
+type Parser = fn(&[u8]) -> Result<Value, String>;
+
+/// A valid document of each resource, with the type that reads it.
+fn valid_documents() -> Vec<(&'static str, Parser, Value)> {
+    let documents: [(&'static str, Parser); 11] = [
+        (
+            "batch-status-documented.json",
+            through::<BatchUploadDetails>,
+        ),
+        (
+            "batch-status-processing.json",
+            through::<BatchUploadDetails>,
+        ),
+        (
+            "device-batches-page.json",
+            through::<Collection<DeviceBatch>>,
+        ),
+        ("devices-page.json", through::<Collection<Device>>),
+        (
+            "device-batch-creation-request.json",
+            through::<DeviceBatchCreationRequest>,
+        ),
+        (
+            "device-policy-update-request.json",
+            through::<DevicePolicyUpdateRequest>,
+        ),
+        ("configuration-policy.json", through::<ConfigurationPolicy>),
+        (
+            "configuration-policies-page.json",
+            through::<Collection<ConfigurationPolicy>>,
+        ),
+        ("service-error.json", through::<ServiceError>),
+        ("service-error-string-code.json", through::<ServiceError>),
+        ("throttle-error.json", through::<ThrottleError>),
+    ];
+    documents
+        .into_iter()
+        .map(|(name, parser)| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name);
+            let bytes = std::fs::read(&path).unwrap();
+            let value = pc_models::from_slice::<Value>(&bytes).unwrap();
+            (name, parser, value)
+        })
+        .collect()
+}
+
+/// A step into a JSON value: an object's key or an array's index.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The path of every value inside `value` (every field at every depth, and every
+/// element of every array), the root aside.
+fn paths(value: &Value) -> Vec<Vec<Step>> {
+    let mut out = Vec::new();
+    let mut walk = |step: Step, inner: &Value| {
+        out.push(vec![step.clone()]);
+        for mut rest in paths(inner) {
+            rest.insert(0, step.clone());
+            out.push(rest);
+        }
+    };
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(key, inner)| walk(Step::Key(key.clone()), inner)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(index, inner)| walk(Step::Index(index), inner)),
+        _ => {}
+    }
+    out
+}
+
+fn at<'a>(value: &'a mut Value, path: &[Step]) -> &'a mut Value {
+    path.iter().fold(value, |value, step| match step {
+        Step::Key(key) => &mut value[key.as_str()],
+        Step::Index(index) => &mut value[*index],
+    })
+}
+
+/// One value of each JSON type, and the forms the service gets wrong.
+fn every_kind() -> Vec<Value> {
+    vec![
+        json!("text"),
+        json!(""),
+        json!(42),
+        json!(-7),
+        json!(4.5),
+        json!(true),
+        Value::Null,
+        json!([]),
+        json!([1, "a", null, {"k": "v"}]),
+        json!({}),
+        json!({"objectType": 5, "status": null}),
+        json!("0127ED8E-FF72-4983-A3D8-E8D8BD378932"),
+        json!("FINISHED"),
+    ]
+}
+
+#[test]
+fn every_known_field_of_every_type_may_hold_any_json_kind() {
+    let mut checked = 0;
+    for (name, parse, document) in valid_documents() {
+        assert_eq!(
+            parse(&serde_json::to_vec(&document).unwrap()).as_ref(),
+            Ok(&document),
+            "{name}"
+        );
+        for path in paths(&document) {
+            for kind in every_kind() {
+                let mut swapped = document.clone();
+                *at(&mut swapped, &path) = kind.clone();
+                let bytes = serde_json::to_vec(&swapped).unwrap();
+                assert_eq!(
+                    parse(&bytes).as_ref(),
+                    Ok(&swapped),
+                    "{name}: {path:?} set to {kind}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    // The fixtures hold a few hundred values; make sure the walk saw them.
+    assert!(checked > 2_000, "only {checked} swaps were checked");
+}
+
+/// A valid document with a few of its values swapped for values of any JSON kind.
+fn swapped_document() -> impl Strategy<Value = (&'static str, Parser, Value)> {
+    let documents = valid_documents();
+    (0..documents.len()).prop_flat_map(move |index| {
+        let (name, parse, document) = documents[index].clone();
+        let count = paths(&document).len();
+        prop::collection::vec((0..count, any_json()), 1..5).prop_map(move |swaps| {
+            let mut swapped = document.clone();
+            for (path, value) in swaps {
+                // An earlier swap may have removed this path: then it names nothing.
+                if let Some(path) = paths(&swapped).get(path) {
+                    *at(&mut swapped, path) = value;
+                }
+            }
+            (name, parse, swapped)
+        })
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn documents_with_values_of_any_kind_anywhere_round_trip((name, parse, document) in swapped_document()) {
+        let bytes = serde_json::to_vec(&document).unwrap();
+        prop_assert_eq!(parse(&bytes), Ok(document), "{}", name);
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic_a_parser(bytes in prop::collection::vec(any::<u8>(), 0..256)) {

@@ -1,5 +1,6 @@
 //! Every resource against fixtures written after the spec's shapes: snapshots of the
-//! JSON each serializes to, and round trips that lose nothing.
+//! typed view of each and of the JSON each serializes to, and round trips that lose
+//! nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -40,6 +41,8 @@ where
         "{name}: parse → serialize → parse changed the value"
     );
     insta::assert_json_snapshot!(name, written);
+    // The typed view: which values have one, and what was kept beside it.
+    insta::assert_debug_snapshot!(format!("{name}-typed"), typed);
     typed
 }
 
@@ -194,7 +197,9 @@ fn malformed_json_says_where_and_what_was_expected() {
     assert!(error.is_eof());
     insta::assert_snapshot!(error.to_string());
 
-    let error = pc_models::from_slice::<BatchUploadDetails>(br#"{"status": 5}"#).unwrap_err();
+    // A top level of the wrong kind is the one shape error left.
+    let error =
+        pc_models::from_slice::<BatchUploadDetails>(br#"[{"status": "queued"}]"#).unwrap_err();
     insta::assert_snapshot!(error.to_string());
 }
 

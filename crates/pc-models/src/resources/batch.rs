@@ -34,6 +34,27 @@ resource! {
 }
 
 impl BatchUploadDetails {
+    /// The tracking id of the job, when the service sent a GUID (in any spelling; the
+    /// text as received is what serializing writes). A value that is not a GUID has no
+    /// typed view: it is in `extra.untyped("batchTrackingId")`.
+    ///
+    /// ```
+    /// let details: pc_models::BatchUploadDetails =
+    ///     pc_models::from_slice(br#"{"batchTrackingId":"{0127ED8E-FF72-4983-A3D8-E8D8BD378932}"}"#)?;
+    /// assert_eq!(
+    ///     details.tracking_id().map(|id| id.to_string()).as_deref(),
+    ///     Some("0127ed8e-ff72-4983-a3d8-e8d8bd378932")
+    /// );
+    /// assert_eq!(
+    ///     serde_json::to_string(&details).unwrap(),
+    ///     r#"{"batchTrackingId":"{0127ED8E-FF72-4983-A3D8-E8D8BD378932}"}"#
+    /// );
+    /// # Ok::<(), pc_models::ParseError>(())
+    /// ```
+    pub fn tracking_id(&self) -> Option<TrackingId> {
+        self.batch_tracking_id
+    }
+
     /// True when the job's status is terminal (`finished` or `finished_with_errors`).
     pub fn is_terminal(&self) -> bool {
         self.status.as_ref().is_some_and(UploadStatus::is_terminal)
@@ -169,7 +190,9 @@ resource! {
 }
 
 impl DeviceBatch {
-    /// How many devices the batch holds, whichever spelling the service used.
+    /// How many devices the batch holds, whichever spelling the service used; `None`
+    /// also when the count is not a non-negative integer (a string, a float: then it is
+    /// in `extra.untyped("devicesCount")` or `extra.untyped("deviceCount")`).
     pub fn count(&self) -> Option<u64> {
         self.devices_count.or(self.device_count)
     }

@@ -1,8 +1,9 @@
 //! The device-deployment resources, as the service sends and reads them (camelCase JSON).
 //!
-//! Every field is optional (the service leaves fields out, or sends `null`), unknown
-//! fields land in the resource's [`Extra`](crate::Extra), and parse → serialize gives
-//! back the same JSON value.
+//! Every field is optional (the service leaves fields out, sends `null`, or sends a
+//! value without a typed view), unknown fields and values without a typed view land in
+//! the resource's [`Extra`](crate::Extra), and parse → serialize gives back the same
+//! JSON value.
 
 mod batch;
 mod collection;
@@ -16,12 +17,14 @@ pub use collection::Collection;
 pub use policy::{ConfigurationPolicy, PolicyCategory, PolicySetting};
 
 use crate::extra::resource;
+use std::borrow::Cow;
 
 resource! {
     /// The `attributes` object every resource carries, e.g. `{"objectType": "Collection"}`.
     pub struct Attributes {
-        /// The resource's type name.
-        "objectType" => object_type: String,
+        /// The resource's type name; the names the service sends are read without
+        /// allocating.
+        "objectType" => object_type: Cow<'static, str>,
         /// An entity tag, when the service sends one.
         "etag" => etag: String,
     }
@@ -31,7 +34,7 @@ impl Attributes {
     /// Attributes naming `object_type`, as the service writes them.
     pub fn of(object_type: &str) -> Self {
         Self {
-            object_type: Some(object_type.to_owned()),
+            object_type: Some(crate::lenient::interned(object_type)),
             ..Self::default()
         }
     }

@@ -2,6 +2,7 @@
 
 use super::Attributes;
 use crate::extra::resource;
+use crate::lenient::{Parsed, Scalar, lenient_scalar};
 use crate::text::Text;
 use crate::{PolicyId, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -34,7 +35,8 @@ resource! {
 }
 
 impl ConfigurationPolicy {
-    /// How many devices it is assigned to, whichever spelling the service used.
+    /// How many devices it is assigned to, whichever spelling the service used; `None`
+    /// also when the count is not a non-negative integer (then it is in `extra`).
     pub fn devices_assigned(&self) -> Option<u64> {
         self.devices_assigned.or(self.devices_assigned_count)
     }
@@ -89,6 +91,18 @@ macro_rules! open_enum {
                 Text::deserialize(deserializer).map(|text| $name::parse(text.as_str()))
             }
         }
+
+        /// Inside a resource: any string is a value; any other kind is kept without a
+        /// typed view.
+        impl Scalar for $name {
+            const EXPECTING: &'static str = "a string";
+
+            fn from_text(text: &str) -> Parsed<Self> {
+                Parsed::Typed($name::parse(text))
+            }
+        }
+
+        lenient_scalar!($name);
     };
 }
 
