@@ -84,7 +84,7 @@ impl Bench {
     pub fn start() -> Result<Self, BenchError> {
         // The raw clients are built without a provider of their own: ring as the
         // process default (pc-http's backends name theirs).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = Arc::unwrap_or_clone(pc_http::tls::crypto_provider()).install_default();
         let sim = pc_sim::spawn(pc_sim::SimConfig {
             log_requests: false,
             queue_time: Duration::ZERO,

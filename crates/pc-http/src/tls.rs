@@ -13,7 +13,13 @@ use crate::Error;
 
 /// The crypto provider of both backends: ring.
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange,
+    // nudging towards aws-lc-rs, a long C build this project keeps out on purpose
+    // (docs/ARCHITECTURE.md, "One TLS stack"). Classical key exchange is what Partner
+    // Center and Azure AD negotiate today.
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(provider)
 }
 
 /// The roots both backends trust: the bundled web PKI roots followed by `extra`.

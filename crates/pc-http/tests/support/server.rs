@@ -213,13 +213,11 @@ pub fn tls_config_for(names: &[&str], ips: &[&str]) -> (Arc<rustls::ServerConfig
     let key = rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
         leaf_key.serialize_der(),
     ));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
-    .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(pc_http::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
+        .unwrap();
     (Arc::new(config), ca.pem())
 }

@@ -116,6 +116,71 @@ resource! {
     }
 }
 
+/// The devices an upload may carry: each one of the combinations of identifiers the
+/// service accepts. Any other combination is answered, per device, with `803`
+/// (`MissingZtdSerialNumberAndProductKey`).
+///
+/// - a hardware hash ([`Device::with_hardware_hash`]), alone or with a serial number
+///   and/or a product key;
+/// - a product key ([`Device::with_product_key`]), with or without a serial number;
+/// - a serial number with the manufacturer and model names
+///   ([`Device::with_serial_and_model`]).
+///
+/// ```
+/// use pc_models::Device;
+///
+/// let by_hash = Device::with_hardware_hash("T0FBQUFBQUE=").serial_number("PF0ABC12");
+/// let by_key = Device::with_product_key("00329-00000-00003-AA606");
+/// let by_model = Device::with_serial_and_model("PF0ABC12", "Contoso", "Laptop 7");
+/// assert_eq!(by_hash.serial_number.as_deref(), Some("PF0ABC12"));
+/// assert_eq!(by_key.product_key.as_deref(), Some("00329-00000-00003-AA606"));
+/// assert_eq!(by_model.oem_manufacturer_name.as_deref(), Some("Contoso"));
+/// ```
+impl Device {
+    /// A device identified by its hardware hash (base64, as `Get-WindowsAutopilotInfo`
+    /// captures it).
+    pub fn with_hardware_hash(hardware_hash: impl Into<String>) -> Self {
+        Self {
+            hardware_hash: Some(hardware_hash.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A device identified by its Windows product key (product id).
+    pub fn with_product_key(product_key: impl Into<String>) -> Self {
+        Self {
+            product_key: Some(product_key.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A device identified by its serial number with its manufacturer and model names.
+    pub fn with_serial_and_model(
+        serial_number: impl Into<String>,
+        manufacturer: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        Self {
+            serial_number: Some(serial_number.into()),
+            oem_manufacturer_name: Some(manufacturer.into()),
+            model_name: Some(model.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The same device with its serial number (beside a hash or a product key).
+    pub fn serial_number(mut self, serial_number: impl Into<String>) -> Self {
+        self.serial_number = Some(serial_number.into());
+        self
+    }
+
+    /// The same device with its product key (beside a hash).
+    pub fn product_key(mut self, product_key: impl Into<String>) -> Self {
+        self.product_key = Some(product_key.into());
+        self
+    }
+}
+
 resource! {
     /// The body of `POST …/deviceBatches`: a new batch with its devices.
     pub struct DeviceBatchCreationRequest {
