@@ -141,7 +141,7 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, FORM)))
@@ -152,11 +152,16 @@ fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 /// `{authority}/{tenant}/oauth2/token`, checked like every URL.
 fn token_url(authority: &str, tenant: &str) -> Result<Uri, Error> {
+    oauth2_url(authority, tenant, "token")
+}
+
+/// `{authority}/{tenant}/oauth2/{endpoint}`, checked like every URL.
+pub(crate) fn oauth2_url(authority: &str, tenant: &str, endpoint: &str) -> Result<Uri, Error> {
     if tenant.trim().is_empty() {
         return Err(Error::config("the tenant id is empty"));
     }
     let url = format!(
-        "{}/{}/oauth2/token",
+        "{}/{}/oauth2/{endpoint}",
         authority.trim().trim_end_matches('/'),
         utf8_percent_encode(tenant.trim(), FORM)
     );
@@ -167,7 +172,7 @@ fn token_url(authority: &str, tenant: &str) -> Result<Uri, Error> {
     Ok(uri)
 }
 
-fn form_request(uri: &Uri, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, Error> {
+pub(crate) fn form_request(uri: &Uri, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, Error> {
     http::Request::builder()
         .method(Method::POST)
         .uri(uri.clone())

@@ -127,7 +127,24 @@ impl<T: ?Sized, S: ?Sized> TokenContext<'_, T, S> {
     }
 }
 
-impl TokenContext<'_> {
+impl<'a> TokenContext<'a> {
+    pub(crate) fn new(
+        core: &'a Core,
+        transport: &'a (dyn HttpTransport + 'static),
+        sleep: &'a (dyn Sleep + 'static),
+    ) -> Self {
+        Self {
+            core,
+            transport,
+            sleep,
+        }
+    }
+
+    /// Waits `duration` with the pipeline's sleep (a sign-in polling its endpoint).
+    pub fn sleep(&self, duration: std::time::Duration) {
+        self.sleep.sleep(duration);
+    }
+
     /// Sends a request with an absolute URI (a token endpoint) under the pipeline's
     /// retry rules, without `Authorization` or Partner Center headers. A final answer
     /// that is not a success is [`Error::TokenEndpoint`], with the endpoint's `error`
@@ -139,7 +156,24 @@ impl TokenContext<'_> {
     }
 }
 
-impl AsyncTokenContext<'_> {
+impl<'a> AsyncTokenContext<'a> {
+    pub(crate) fn new_async(
+        core: &'a Core,
+        transport: &'a (dyn AsyncHttpTransport + 'static),
+        sleep: &'a (dyn AsyncSleep + 'static),
+    ) -> Self {
+        Self {
+            core,
+            transport,
+            sleep,
+        }
+    }
+
+    /// Waits `duration` with the pipeline's sleep.
+    pub async fn sleep(&self, duration: std::time::Duration) {
+        self.sleep.sleep(duration).await;
+    }
+
     /// Sends a request with an absolute URI (a token endpoint); see
     /// [`TokenContext::send`].
     pub async fn send(

@@ -340,6 +340,12 @@ pub struct TokenEndpointError {
 }
 
 impl TokenEndpointError {
+    /// Whether the endpoint refused the refresh token itself (`invalid_grant`: expired,
+    /// revoked, or already used): the sign-in must be renewed, retrying cannot help.
+    pub fn needs_new_sign_in(&self) -> bool {
+        self.error.as_deref() == Some("invalid_grant")
+    }
+
     /// The refusal a token endpoint's error answer (`{"error": "invalid_grant",
     /// "error_description": "..."}`) states; fields the answer lacks stay `None`.
     pub fn from_response(response: &http::Response<Vec<u8>>) -> Self {
@@ -462,6 +468,12 @@ impl Error {
             Self::Api(e) => e.code.as_deref(),
             _ => None,
         }
+    }
+
+    /// Whether this is the token endpoint refusing a refresh token (`invalid_grant`):
+    /// the sign-in must be renewed.
+    pub fn needs_new_sign_in(&self) -> bool {
+        matches!(self, Self::TokenEndpoint(refusal) if refusal.needs_new_sign_in())
     }
 
     /// The call's ids and facts, when a call was made.
@@ -591,6 +603,9 @@ fn display_token(e: &TokenEndpointError) -> String {
     }
     if !ids.is_empty() {
         out.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    if e.needs_new_sign_in() {
+        out.push_str("; the sign-in has expired or was revoked and must be renewed");
     }
     out
 }

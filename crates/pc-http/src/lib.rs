@@ -46,6 +46,7 @@
 mod auth;
 mod backend;
 mod call;
+mod device_code;
 mod driver;
 mod endpoint;
 mod error;
@@ -69,6 +70,10 @@ pub use auth::{
 pub use backend::reqwest::ReqwestTransport;
 #[cfg(feature = "ureq")]
 pub use backend::ureq::UreqTransport;
+pub use device_code::{
+    DEFAULT_CODE_LIFETIME, DEFAULT_INTERVAL, DeviceAuthorization, DeviceCodeFlow, DeviceCodeGrant,
+    DeviceCodeState, SLOW_DOWN_STEP,
+};
 pub use driver::{AsyncTokenContext, AsyncTokenProvider, TokenContext, TokenProvider};
 pub use endpoint::{BaseUrl, Cloud, PARTNER_CENTER_RESOURCE};
 pub use error::{

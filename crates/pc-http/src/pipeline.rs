@@ -161,6 +161,12 @@ impl Pipeline {
         self.sleep.as_ref()
     }
 
+    /// What a token provider may use of this pipeline: its transport, retry rules,
+    /// clock and sleep, for a call to a token endpoint (a sign-in, say).
+    pub fn token_context(&self) -> crate::TokenContext<'_> {
+        crate::TokenContext::new(&self.core, self.transport.as_ref(), self.sleep.as_ref())
+    }
+
     /// Sends one logical call and answers its final response, whatever its status:
     /// retries have run out or were not allowed. The call's [`Diagnostics`] ride in the
     /// response's extensions ([`Diagnostics::of`]). For a parser that judges the status
@@ -231,6 +237,15 @@ impl AsyncPipeline {
     /// The sleep between retries (and, in pc-devices, between the polls of a wait).
     pub fn sleep(&self) -> &dyn AsyncSleep {
         self.sleep.as_ref()
+    }
+
+    /// What a token provider may use of this pipeline; see [`Pipeline::token_context`].
+    pub fn token_context(&self) -> crate::AsyncTokenContext<'_> {
+        crate::AsyncTokenContext::new_async(
+            &self.core,
+            self.transport.as_ref(),
+            self.sleep.as_ref(),
+        )
     }
 
     /// Sends one logical call and answers its final response, whatever its status; see

@@ -1088,3 +1088,111 @@ fn a_call_deadline_on_the_request_stops_retries_that_would_pass_it() {
     assert_eq!(clock.sleeps(), [Duration::from_secs(20)]);
     assert_eq!(transport.request_count(), before + 3);
 }
+
+#[test]
+fn a_device_code_sign_in_polls_as_the_service_asks_and_never_shows_the_code() {
+    let (log, outputs) = capture::capture(|| {
+        let transport = ScriptedTransport::new();
+        transport
+            .push_json(
+                200,
+                r#"{"device_code":"DevC0deSecret","user_code":"ABCD-1234","verification_url":"https://login.example.invalid/device","expires_in":"900","interval":"5","message":"Go and type ABCD-1234."}"#,
+            )
+            .push_json(400, r#"{"error":"authorization_pending","error_description":"AADSTS70016: pending"}"#)
+            .push_json(400, r#"{"error":"slow_down","error_description":"AADSTS70016: slow down"}"#)
+            .push_response(503, &[], "")
+            .push_json(200, &format!(r#"{{"access_token":"{ISSUED_A}","refresh_token":"{ROLLED_REFRESH}","expires_in":3599}}"#));
+        let clock = FakeClock::new();
+        let pipeline = pipeline_with(&transport, &clock, StaticToken::new(TOKEN), options());
+        let grant = pc_http::DeviceCodeGrant::new(AUTHORITY, "tenant-1", "client-1", None).unwrap();
+        let mut shown = String::new();
+        let token = grant
+            .sign_in(&pipeline.token_context(), |authorization| {
+                shown = authorization.instructions();
+            })
+            .unwrap();
+        assert_eq!(shown, "Go and type ABCD-1234.");
+        assert_eq!(
+            token.refresh_token.as_ref().unwrap().expose(),
+            ROLLED_REFRESH
+        );
+        // 5 s, 5 s, then 10 s after slow_down; the 503 is retried under the usual rules.
+        assert_eq!(
+            clock.sleeps(),
+            [
+                Duration::from_secs(5),
+                Duration::from_secs(5),
+                Duration::from_secs(10),
+                ms(500)
+            ]
+        );
+        let requests = transport.requests();
+        assert_eq!(requests.len(), 5);
+        assert_eq!(
+            requests[0].uri(),
+            "https://login.example.invalid/tenant-1/oauth2/devicecode"
+        );
+        assert!(
+            requests
+                .iter()
+                .all(|r| !r.headers().contains_key("authorization"))
+        );
+        vec![format!("{grant:?} {token:?}")]
+    });
+    for text in outputs.iter().chain(std::iter::once(&log)) {
+        for secret in ["DevC0deSecret", ISSUED_A, ROLLED_REFRESH] {
+            assert!(!text.contains(secret), "{secret} leaked into: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_refused_device_code_sign_in_ends_with_the_services_description() {
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(
+            200,
+            r#"{"device_code":"d","user_code":"U","verification_uri":"https://login.example.invalid/device","expires_in":900,"interval":1}"#,
+        )
+        .push_json(400, r#"{"error":"access_denied","error_description":"AADSTS70000: the user declined"}"#);
+    let clock = FakeClock::new();
+    let pipeline = pipeline_with(&transport, &clock, StaticToken::new(TOKEN), options());
+    let grant = pc_http::DeviceCodeGrant::new(AUTHORITY, "tenant-1", "client-1", None).unwrap();
+    let error = grant
+        .sign_in(&pipeline.token_context(), |_| {})
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenEndpoint);
+    assert!(
+        error
+            .to_string()
+            .contains("access_denied: AADSTS70000: the user declined"),
+        "{error}"
+    );
+    assert_eq!(transport.request_count(), 2);
+}
+
+#[test]
+fn a_refused_refresh_token_says_the_sign_in_must_be_renewed() {
+    let transport = ScriptedTransport::new();
+    transport.push_json(
+        400,
+        r#"{"error":"invalid_grant","error_description":"AADSTS700082: The refresh token has expired due to inactivity."}"#,
+    );
+    let clock = FakeClock::new();
+    let grant = RefreshTokenGrant::new(
+        AUTHORITY,
+        "tenant-1",
+        "client-1",
+        None,
+        Secret::new(REFRESH_TOKEN),
+    )
+    .unwrap();
+    let pipeline = pipeline_with(&transport, &clock, grant, options());
+    let error = pipeline.get("/v1/x").unwrap_err();
+    assert!(error.needs_new_sign_in(), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("AADSTS700082"), "{message}");
+    assert!(message.contains("must be renewed"), "{message}");
+    assert!(!message.contains(REFRESH_TOKEN), "{message}");
+    assert_eq!(transport.request_count(), 1, "no API call without a token");
+}
