@@ -12,14 +12,16 @@ use std::time::Duration;
 use pc_devices::ops::{GetBatchStatus, Operation};
 use pc_devices::{DevicesClient, ErrorKind, UploadOptions, UploadPart};
 use pc_http::{
-    BaseUrl, CallDeadline, ClientCredentials, ClientOptions, Cloud, Diagnostics, RetryPolicy,
-    Secret, StaticToken, TokenProvider, UreqTransport,
+    BaseUrl, CallDeadline, ClientCredentials, ClientOptions, Cloud, DeviceAuthorization,
+    DeviceCodeGrant, Diagnostics, Pipeline, RefreshTokenGrant, RetryPolicy, Secret, StaticToken,
+    TokenProvider, TokenResponse, UreqTransport,
 };
 use pc_models::{
     BatchId, BatchUploadDetails, CustomerId, Device, DeviceBatch, DeviceId, TrackingId,
 };
 
 use crate::exit::Exit;
+use crate::refresh::TokenFileProvider;
 use crate::scan::{BatchScan, scan};
 
 /// Why a command stopped: the exit code, and what to tell the user.
@@ -103,11 +105,15 @@ fn exit_of(kind: ErrorKind) -> Exit {
 
 impl From<pc_devices::Error> for Failure {
     fn from(error: pc_devices::Error) -> Self {
+        let mut message = error.to_string();
+        if matches!(&error, pc_devices::Error::Http(http) if http.needs_new_sign_in()) {
+            message.push_str("; sign in again with `pc auth login`");
+        }
         Self {
             exit: exit_of(error.kind()),
             status: error.status().map(|status| status.as_u16()),
             retry_after: error.retry_after(),
-            message: error.to_string(),
+            message,
         }
     }
 }
@@ -146,14 +152,36 @@ pub struct Settings {
 pub enum Credentials {
     /// `PARTNER_CENTER_ACCESS_TOKEN`, used as it is.
     AccessToken(Secret),
-    /// The client-credentials grant.
-    ClientCredentials {
+    /// App-only: the client-credentials grant.
+    AppOnly {
         /// `PARTNER_CENTER_TENANT_ID`.
         tenant: String,
         /// `PARTNER_CENTER_CLIENT_ID`.
         client_id: String,
         /// `PARTNER_CENTER_CLIENT_SECRET`.
         client_secret: Secret,
+    },
+    /// App+user: `PARTNER_CENTER_REFRESH_TOKEN` with the tenant and client id (and the
+    /// client secret of a confidential app); a rolled refresh token is kept in memory.
+    RefreshToken {
+        /// `PARTNER_CENTER_TENANT_ID`.
+        tenant: String,
+        /// `PARTNER_CENTER_CLIENT_ID`.
+        client_id: String,
+        /// `PARTNER_CENTER_CLIENT_SECRET`, for a confidential app.
+        client_secret: Option<Secret>,
+        /// `PARTNER_CENTER_REFRESH_TOKEN`.
+        refresh_token: Secret,
+    },
+    /// App+user from the token file `pc auth login` wrote; each refresh writes the
+    /// rolled refresh token back.
+    TokenFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it held when the command started.
+        sign_in: crate::token_file::SignIn,
+        /// `PARTNER_CENTER_CLIENT_SECRET`, when it belongs to the file's app.
+        client_secret: Option<Secret>,
     },
 }
 
@@ -165,7 +193,7 @@ impl Credentials {
 
     /// App-only credentials.
     pub fn client_credentials(tenant: String, client_id: String, client_secret: String) -> Self {
-        Self::ClientCredentials {
+        Self::AppOnly {
             tenant,
             client_id,
             client_secret: Secret::new(client_secret),
@@ -177,12 +205,24 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::AccessToken(_) => f.write_str("AccessToken([redacted])"),
-            Self::ClientCredentials {
+            Self::AppOnly {
                 tenant, client_id, ..
             } => f
-                .debug_struct("ClientCredentials")
+                .debug_struct("AppOnly")
                 .field("tenant", tenant)
                 .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::RefreshToken {
+                tenant, client_id, ..
+            } => f
+                .debug_struct("RefreshToken")
+                .field("tenant", tenant)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::TokenFile { path, sign_in, .. } => f
+                .debug_struct("TokenFile")
+                .field("path", path)
+                .field("sign_in", sign_in)
                 .finish_non_exhaustive(),
         }
     }
@@ -258,10 +298,9 @@ fn check_authority(url: &str) -> Result<(), Failure> {
 }
 
 impl Api {
-    /// Checks everything that can be checked without sending a byte (the cloud, the
-    /// URLs, the CA file, the proxy, the headers) and builds the client. Every failure
-    /// here is exit 2.
-    pub fn connect(settings: &Settings, credentials: Credentials) -> Result<Self, Failure> {
+    /// The client options and the token authority of `settings`, checked: every
+    /// failure is exit 2, nothing sent.
+    fn options(settings: &Settings) -> Result<(ClientOptions, String), Failure> {
         let cloud: Cloud = settings.cloud.parse().map_err(config)?;
         let base_url = match &settings.base_url {
             // The library's message names the URL where that is safe (not with a
@@ -293,10 +332,47 @@ impl Api {
             extra_root_certificates,
             ..ClientOptions::default()
         };
+        Ok((options, authority.trim().to_owned()))
+    }
+
+    /// The token authority `settings` name (`--authority-url`, else the cloud's).
+    pub fn authority(settings: &Settings) -> Result<String, Failure> {
+        Self::options(settings).map(|(_, authority)| authority)
+    }
+
+    /// Signs a person in with a device code at the settings' authority: `show` tells
+    /// them where to go and what to type. Answers the token endpoint's success.
+    pub fn sign_in(
+        settings: &Settings,
+        tenant: &str,
+        client_id: &str,
+        client_secret: Option<Secret>,
+        show: impl FnOnce(&DeviceAuthorization),
+    ) -> Result<TokenResponse, Failure> {
+        let (options, authority) = Self::options(settings)?;
         let transport = UreqTransport::new(&options).map_err(config)?;
+        let grant =
+            DeviceCodeGrant::new(&authority, tenant, client_id, client_secret).map_err(config)?;
+        // The sign-in makes no API call: its pipeline has no token to give.
+        let no_token = || -> Result<Secret, pc_http::Error> {
+            Err(pc_http::Error::config(
+                "no API call is made while signing in",
+            ))
+        };
+        let pipeline = Pipeline::new(transport, no_token, options).map_err(config)?;
+        Ok(grant.sign_in(&pipeline.token_context(), show)?)
+    }
+
+    /// Checks everything that can be checked without sending a byte (the cloud, the
+    /// URLs, the CA file, the proxy, the headers) and builds the client. Every failure
+    /// here is exit 2.
+    pub fn connect(settings: &Settings, credentials: Credentials) -> Result<Self, Failure> {
+        let (options, authority) = Self::options(settings)?;
+        let transport = UreqTransport::new(&options).map_err(config)?;
+        let mut from_file = None;
         let provider: Arc<dyn TokenProvider> = match credentials {
             Credentials::AccessToken(token) => Arc::new(StaticToken::new(token)),
-            Credentials::ClientCredentials {
+            Credentials::AppOnly {
                 tenant,
                 client_id,
                 client_secret,
@@ -304,6 +380,34 @@ impl Api {
                 ClientCredentials::new(authority.trim(), &tenant, client_id, client_secret)
                     .map_err(config)?,
             ),
+            Credentials::RefreshToken {
+                tenant,
+                client_id,
+                client_secret,
+                refresh_token,
+            } => Arc::new(
+                RefreshTokenGrant::new(
+                    authority.trim(),
+                    &tenant,
+                    client_id,
+                    client_secret,
+                    refresh_token,
+                )
+                .map_err(config)?,
+            ),
+            Credentials::TokenFile {
+                path,
+                client_secret,
+                ..
+            } => {
+                let provider = Arc::new(TokenFileProvider::new(
+                    path,
+                    authority.trim().to_owned(),
+                    client_secret,
+                ));
+                from_file = Some(Arc::clone(&provider));
+                provider
+            }
         };
         let client = DevicesClient::builder()
             .options(options)
@@ -314,6 +418,11 @@ impl Api {
                 exit: Exit::Usage,
                 ..Failure::from(error)
             })?;
+        // The first refresh from the token file happens now, so that a locked or
+        // refused file is said with its own exit code before anything else is sent.
+        if let Some(provider) = from_file {
+            provider.refresh(&client.pipeline().token_context())?;
+        }
         Ok(Self { client })
     }
 

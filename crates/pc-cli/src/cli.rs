@@ -18,13 +18,17 @@ Upload Autopilot device hashes for a customer in batches, follow each batch unti
 Partner Center has processed it, and see why a device failed (808 \"assigned to another
 tenant\" and friends), with a hint of what to do.
 
-Credentials come from the environment only: PARTNER_CENTER_ACCESS_TOKEN (a bearer
-token), or PARTNER_CENTER_TENANT_ID, PARTNER_CENTER_CLIENT_ID and
-PARTNER_CENTER_CLIENT_SECRET (app-only, client-credentials grant).";
+Credentials come from the environment or from `pc auth login`, never from flags, in
+this order: PARTNER_CENTER_ACCESS_TOKEN (a bearer token);
+PARTNER_CENTER_REFRESH_TOKEN with PARTNER_CENTER_TENANT_ID and PARTNER_CENTER_CLIENT_ID
+(app+user); the token file `pc auth login` writes (app+user, kept fresh); or
+PARTNER_CENTER_TENANT_ID, PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET
+(app-only, client-credentials grant). Creating batches needs app+user.";
 
 const EXAMPLES: &str = "\
 Examples:
   pc demo                                    try it on the bundled simulator
+  pc auth login --tenant contoso.onmicrosoft.com --client-id APP-ID
   pc devices batch-status CUSTOMER TRACKING --wait
   pc devices upload CUSTOMER --csv hashes.csv --new-batch \"Lab 3\" --wait
   pc -o json devices batches CUSTOMER | jq '.items[].id'
@@ -159,6 +163,17 @@ pub struct GlobalArgs {
         env = "PARTNER_CENTER_CA_FILE"
     )]
     pub ca_file: Option<PathBuf>,
+    /// Where `pc auth login` keeps the app+user sign-in, and where each refresh
+    /// writes the rolled refresh token [default: pc/refresh-token under
+    /// $XDG_CONFIG_HOME or ~/.config; %APPDATA% on Windows]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_TOKEN_FILE"
+    )]
+    pub token_file: Option<PathBuf>,
     /// Output format
     #[arg(
         short,
@@ -180,6 +195,9 @@ pub enum Command {
     /// Device batches: upload, follow, list, delete
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// App+user sign-in: log in with a device code, show or remove the sign-in
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Uploads a sample batch to the bundled simulator and explains the result (no
     /// network, no credentials)
     #[command(after_help = "Example:\n  pc demo")]
@@ -198,6 +216,44 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+/// `pc auth …`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Signs a person in with a device code and keeps the refresh token in the token
+    /// file (mode 0600), for later commands to use unattended
+    #[command(after_help = "\
+Examples:
+  pc auth login --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555
+  PARTNER_CENTER_TENANT_ID=… PARTNER_CENTER_CLIENT_ID=… pc auth login
+
+Prints where to go and which code to type on stderr, then waits (at most as long as the
+code lives). Set PARTNER_CENTER_CLIENT_SECRET for a confidential app.")]
+    Login {
+        /// The tenant to sign in to [default: PARTNER_CENTER_TENANT_ID]
+        #[arg(
+            long,
+            value_name = "ID",
+            env = "PARTNER_CENTER_TENANT_ID",
+            hide_env_values = true
+        )]
+        tenant: Option<String>,
+        /// The app (client) id [default: PARTNER_CENTER_CLIENT_ID]
+        #[arg(
+            long,
+            value_name = "ID",
+            env = "PARTNER_CENTER_CLIENT_ID",
+            hide_env_values = true
+        )]
+        client_id: Option<String>,
+    },
+    /// Says which credentials a command would use now, without contacting anyone
+    #[command(after_help = "Example:\n  pc -o json auth status")]
+    Status,
+    /// Deletes the token file
+    #[command(after_help = "Example:\n  pc auth logout")]
+    Logout,
 }
 
 /// The shells `pc completions` writes for.

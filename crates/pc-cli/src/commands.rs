@@ -63,6 +63,11 @@ fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// Writes one serializable value as stdout's one JSON document.
+pub fn emit_json(value: &impl Serialize) {
+    emit(|out| write_json(out, value));
+}
+
 /// Says on stderr which devices made the exit code 3.
 fn explain_device_failure(answer: &StatusAnswer, allowed: &[String]) {
     let Ok(scan) = answer.scan() else { return };

@@ -1,7 +1,12 @@
 //! Credentials from the environment (never from flags: flags leak into shell history
 //! and `ps`).
 
+use std::path::Path;
+
+use pc_http::Secret;
+
 use crate::api::{Credentials, Failure};
+use crate::token_file;
 
 /// `PARTNER_CENTER_ACCESS_TOKEN`: a bearer token used as is.
 pub const ACCESS_TOKEN: &str = "PARTNER_CENTER_ACCESS_TOKEN";
@@ -12,14 +17,47 @@ pub const CLIENT_ID: &str = "PARTNER_CENTER_CLIENT_ID";
 /// `PARTNER_CENTER_CLIENT_SECRET`.
 pub const CLIENT_SECRET: &str = "PARTNER_CENTER_CLIENT_SECRET";
 
-/// The credentials a command that needs the API uses: the access token, then the three
-/// client-credential variables; the first complete set wins. An empty variable counts
-/// as unset. No complete set is exit 2, naming the variables, or what an incomplete set
-/// lacks.
-pub fn credentials(env: impl Fn(&str) -> Option<String>) -> Result<Credentials, Failure> {
+/// `PARTNER_CENTER_REFRESH_TOKEN`.
+pub const REFRESH_TOKEN: &str = "PARTNER_CENTER_REFRESH_TOKEN";
+
+/// The credentials a command that needs the API uses, the first complete set in this
+/// order: the access token; the refresh token with the tenant and client id; the token
+/// file, when it exists (`token_file`); the three client-credential variables. An
+/// empty variable counts as unset. No complete set is exit 2, naming the variables and
+/// `pc auth login`, or what an incomplete set lacks; so is a token file that cannot be
+/// used (readable by others, not a sign-in).
+pub fn credentials(
+    env: impl Fn(&str) -> Option<String>,
+    token_file: Option<&Path>,
+) -> Result<Credentials, Failure> {
     let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
     if let Some(token) = var(ACCESS_TOKEN) {
         return Ok(Credentials::access_token(token.trim().to_owned()));
+    }
+    let secret = var(CLIENT_SECRET).map(Secret::new);
+    if let (Some(refresh_token), Some(tenant), Some(client_id)) =
+        (var(REFRESH_TOKEN), var(TENANT_ID), var(CLIENT_ID))
+    {
+        return Ok(Credentials::RefreshToken {
+            tenant: tenant.trim().to_owned(),
+            client_id: client_id.trim().to_owned(),
+            client_secret: secret,
+            refresh_token: Secret::new(refresh_token.trim()),
+        });
+    }
+    if let Some(path) = token_file
+        && let Some(sign_in) = token_file::read(path)?
+    {
+        // The client secret belongs to the file's app only when no other app is named.
+        let client_id = var(CLIENT_ID);
+        let same_app = client_id
+            .as_deref()
+            .is_none_or(|id| id.trim() == sign_in.client_id);
+        return Ok(Credentials::TokenFile {
+            path: path.to_owned(),
+            sign_in,
+            client_secret: secret.filter(|_| same_app),
+        });
     }
     let set = [TENANT_ID, CLIENT_ID, CLIENT_SECRET].map(|name| (name, var(name)));
     if let [(_, Some(tenant)), (_, Some(client_id)), (_, Some(secret))] = set {
@@ -29,30 +67,46 @@ pub fn credentials(env: impl Fn(&str) -> Option<String>) -> Result<Credentials, 
             secret,
         ));
     }
-    let given: Vec<&str> = set
-        .iter()
-        .filter(|(_, value)| value.is_some())
-        .map(|(name, _)| *name)
-        .collect();
-    let missing: Vec<&str> = set
-        .iter()
-        .filter(|(_, value)| value.is_none())
-        .map(|(name, _)| *name)
-        .collect();
+    let listed = |names: &[&'static str], want: bool| -> Vec<&'static str> {
+        names
+            .iter()
+            .copied()
+            .filter(|name| var(name).is_some() == want)
+            .collect()
+    };
+    let sentence = |kind: &str, given: Vec<&str>, missing: Vec<&str>, advice: &str| {
+        Failure::usage(format!(
+            "incomplete {kind} credentials: {} {} set but {} {} missing; {advice}; \
+             nothing was sent",
+            given.join(" and "),
+            if given.len() == 1 { "is" } else { "are" },
+            missing.join(" and "),
+            if missing.len() == 1 { "is" } else { "are" },
+        ))
+    };
+    if var(REFRESH_TOKEN).is_some() {
+        return Err(sentence(
+            "app+user",
+            listed(&[REFRESH_TOKEN, TENANT_ID, CLIENT_ID], true),
+            listed(&[TENANT_ID, CLIENT_ID], false),
+            "a refresh token is used with the tenant and client id it was issued for",
+        ));
+    }
+    let app_only = [TENANT_ID, CLIENT_ID, CLIENT_SECRET];
+    let given = listed(&app_only, true);
     if given.is_empty() {
         return Err(Failure::usage(format!(
-            "no credentials: set {ACCESS_TOKEN} to a bearer token, or {TENANT_ID}, \
-             {CLIENT_ID} and {CLIENT_SECRET} for app-only access; nothing was sent"
+            "no credentials: run `pc auth login` to sign in, or set {ACCESS_TOKEN} to a \
+             bearer token, or {TENANT_ID}, {CLIENT_ID} and {CLIENT_SECRET} for app-only \
+             access; nothing was sent"
         )));
     }
-    Err(Failure::usage(format!(
-        "incomplete client credentials: {} {} set but {} {} missing; set all three, or \
-         {ACCESS_TOKEN}; nothing was sent",
-        given.join(" and "),
-        if given.len() == 1 { "is" } else { "are" },
-        missing.join(" and "),
-        if missing.len() == 1 { "is" } else { "are" },
-    )))
+    Err(sentence(
+        "client",
+        given,
+        listed(&app_only, false),
+        &format!("set all three, or {ACCESS_TOKEN}, or run `pc auth login`"),
+    ))
 }
 
 #[cfg(test)]
@@ -70,29 +124,33 @@ mod tests {
 
     #[test]
     fn the_first_complete_set_wins() {
-        let token = credentials(env(&[(ACCESS_TOKEN, "t"), (CLIENT_ID, "c")])).unwrap();
+        let token = credentials(env(&[(ACCESS_TOKEN, "t"), (CLIENT_ID, "c")]), None).unwrap();
         assert!(matches!(token, Credentials::AccessToken(_)));
-        let app = credentials(env(&[
-            (TENANT_ID, "t"),
-            (CLIENT_ID, "c"),
-            (CLIENT_SECRET, "s3cret"),
-            (ACCESS_TOKEN, " "),
-        ]))
+        let app = credentials(
+            env(&[
+                (TENANT_ID, "t"),
+                (CLIENT_ID, "c"),
+                (CLIENT_SECRET, "s3cret"),
+                (ACCESS_TOKEN, " "),
+            ]),
+            None,
+        )
         .unwrap();
-        assert!(matches!(app, Credentials::ClientCredentials { .. }));
+        assert!(matches!(app, Credentials::AppOnly { .. }));
         assert!(!format!("{app:?}").contains("s3cret"));
     }
 
     #[test]
     fn missing_and_incomplete_sets_say_what_lacks() {
-        let none = credentials(env(&[])).unwrap_err();
+        let none = credentials(env(&[]), None).unwrap_err();
         assert!(none.message.starts_with("no credentials"), "{none}");
-        let partial = credentials(env(&[(CLIENT_ID, "c"), (TENANT_ID, "t")])).unwrap_err();
+        let partial = credentials(env(&[(CLIENT_ID, "c"), (TENANT_ID, "t")]), None).unwrap_err();
         assert_eq!(
             partial.message,
             "incomplete client credentials: PARTNER_CENTER_TENANT_ID and \
              PARTNER_CENTER_CLIENT_ID are set but PARTNER_CENTER_CLIENT_SECRET is missing; \
-             set all three, or PARTNER_CENTER_ACCESS_TOKEN; nothing was sent"
+             set all three, or PARTNER_CENTER_ACCESS_TOKEN, or run `pc auth login`; nothing \
+             was sent"
         );
     }
 }

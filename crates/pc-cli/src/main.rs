@@ -5,6 +5,7 @@
 //! exit codes live in [`exit`].
 
 mod api;
+mod auth;
 mod cli;
 mod commands;
 mod config;
@@ -12,9 +13,11 @@ mod demo;
 mod duration;
 mod exit;
 mod progress;
+mod refresh;
 mod scan;
 mod sim;
 mod table;
+mod token_file;
 mod wait;
 
 use std::io::IsTerminal;
@@ -23,7 +26,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use crate::api::{Api, Settings};
-use crate::cli::{Cli, Command, DevicesCommand, GlobalArgs, Shell};
+use crate::cli::{AuthCommand, Cli, Command, DevicesCommand, GlobalArgs, Shell};
 use crate::commands::{Ctx, fail};
 use crate::exit::Exit;
 use crate::progress::ProgressMode;
@@ -90,8 +93,57 @@ fn run(cli: Cli) -> ExitCode {
             Exit::Success
         }
         Command::Devices(command) => devices(&ctx, global, correlation_id, command),
+        Command::Auth(command) => {
+            let settings = settings(global, correlation_id);
+            let token_path = token_path(global);
+            let token_path = token_path.as_deref();
+            match command {
+                AuthCommand::Login { tenant, client_id } => {
+                    auth::login(&ctx, &settings, token_path, tenant, client_id)
+                }
+                AuthCommand::Status => auth::status(&ctx, &settings, token_path),
+                AuthCommand::Logout => auth::logout(&ctx, token_path),
+            }
+        }
     };
     exit.into()
+}
+
+/// The token file: `--token-file` / `PARTNER_CENTER_TOKEN_FILE`, else the default
+/// under the user's config folder.
+fn token_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
+    global
+        .token_file
+        .clone()
+        .filter(|path| !path.as_os_str().is_empty())
+        .or_else(|| token_file::default_path(&|name| std::env::var(name).ok()))
+}
+
+/// The authority a refresh uses: the command line's (`--authority-url`, then
+/// `--cloud`), else the environment's (`PARTNER_CENTER_AUTHORITY_URL`, then
+/// `PARTNER_CENTER_CLOUD`), else the token file's, else the global cloud's.
+pub(crate) fn authority_for(
+    settings: &Settings,
+    file: Option<&token_file::SignIn>,
+) -> Result<String, crate::api::Failure> {
+    let on_command_line = std::env::args().any(|arg| {
+        ["--authority-url", "--cloud"]
+            .iter()
+            .any(|flag| arg == *flag || arg.starts_with(&format!("{flag}=")))
+    });
+    let in_environment = ["PARTNER_CENTER_AUTHORITY_URL", "PARTNER_CENTER_CLOUD"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    match file {
+        Some(file) if !on_command_line && !in_environment => {
+            let from_file = Settings {
+                authority_url: Some(file.authority.clone()),
+                ..settings.clone()
+            };
+            api::Api::authority(&from_file)
+        }
+        _ => api::Api::authority(settings),
+    }
 }
 
 /// The configuration table's values, resolved by clap from flags, environment and
@@ -129,8 +181,17 @@ fn devices(
         },
         _ => None,
     };
-    let connected = config::credentials(|name| std::env::var(name).ok())
-        .and_then(|credentials| Api::connect(&settings(global, correlation_id), credentials));
+    let mut settings = settings(global, correlation_id);
+    let connected = config::credentials(
+        |name| std::env::var(name).ok(),
+        token_path(global).as_deref(),
+    )
+    .and_then(|credentials| {
+        if let api::Credentials::TokenFile { sign_in, .. } = &credentials {
+            settings.authority_url = Some(authority_for(&settings, Some(sign_in))?);
+        }
+        Api::connect(&settings, credentials)
+    });
     let api = match connected {
         Ok(api) => api,
         Err(failure) => return fail(&failure),

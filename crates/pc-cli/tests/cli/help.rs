@@ -14,6 +14,10 @@ fn help_pages() {
         ("help_delete", &["devices", "delete", "--help"]),
         ("help_demo", &["demo", "--help"]),
         ("help_completions", &["completions", "--help"]),
+        ("help_auth", &["auth", "--help"]),
+        ("help_auth_login", &["auth", "login", "--help"]),
+        ("help_auth_status", &["auth", "status", "--help"]),
+        ("help_auth_logout", &["auth", "logout", "--help"]),
     ] {
         let out = pc(args).env("COLUMNS", "100").run();
         out.assert_code(0);

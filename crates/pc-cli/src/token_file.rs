@@ -1,0 +1,414 @@
+//! The token file: where `pc auth login` keeps an app+user sign-in, and where every
+//! refresh writes the rolled refresh token back.
+//!
+//! A JSON object (`tenant`, `clientId`, `authority`, `refreshToken`), mode 0600, written
+//! to a temporary file in the same folder and renamed over the old one, so a reader
+//! never sees half a file. Refreshes take an exclusive lock on `FILE.lock` first (30
+//! seconds at most), so two `pc` processes never both spend one refresh token.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use pc_http::Secret;
+use serde::{Deserialize, Serialize};
+
+use crate::api::Failure;
+use crate::exit::Exit;
+
+/// `PARTNER_CENTER_TOKEN_FILE`.
+pub const TOKEN_FILE: &str = "PARTNER_CENTER_TOKEN_FILE";
+/// How long a refresh waits for another `pc` holding the lock.
+pub const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// A token file older than this gets a warning: the refresh token inside expires after
+/// 90 days unused.
+pub const STALE_AFTER: Duration = Duration::from_secs(80 * 24 * 60 * 60);
+
+/// An app+user sign-in, as stored.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignIn {
+    /// The tenant signed in to.
+    pub tenant: String,
+    /// The app (client) id.
+    pub client_id: String,
+    /// The token authority used, e.g. `https://login.microsoftonline.com`.
+    pub authority: String,
+    /// The refresh token.
+    #[serde(with = "secret_text")]
+    pub refresh_token: Secret,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret read from and written to JSON as plain text (the file itself is private).
+mod secret_text {
+    use pc_http::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
+/// The token file's path: `--token-file` / `PARTNER_CENTER_TOKEN_FILE`, else
+/// `pc/refresh-token` under the user's config folder (`$XDG_CONFIG_HOME`, else
+/// `~/.config`; `%APPDATA%` on Windows). `None` when no folder is known.
+pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    let config = if cfg!(windows) {
+        set("APPDATA").map(PathBuf::from)
+    } else {
+        set("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| set("HOME").map(|home| Path::new(&home).join(".config")))
+    }?;
+    Some(config.join("pc").join("refresh-token"))
+}
+
+/// Reads the token file: `None` when it does not exist. A file readable by group or
+/// others, or one that is not the JSON object of a sign-in, is exit 2 naming it (and
+/// it is left as it is).
+pub fn read(path: &Path) -> Result<Option<SignIn>, Failure> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(Failure::usage(format!(
+                "cannot read the token file {}: {error}",
+                path.display()
+            )));
+        }
+    };
+    check_private(path)?;
+    let sign_in: SignIn =
+        serde_json::from_slice(pc_models::strip_bom(&bytes)).map_err(|error| {
+            Failure::usage(format!(
+                "the token file {} is not a pc sign-in (a JSON object with tenant, clientId, \
+             authority and refreshToken): {error}; it was left as it is; run `pc auth login` \
+             to replace it, or point --token-file elsewhere",
+                path.display()
+            ))
+        })?;
+    if [&sign_in.tenant, &sign_in.client_id]
+        .iter()
+        .any(|text| text.trim().is_empty())
+        || sign_in.refresh_token.expose().trim().is_empty()
+    {
+        return Err(Failure::usage(format!(
+            "the token file {} has an empty tenant, clientId or refreshToken; it was left as \
+             it is; run `pc auth login` to replace it",
+            path.display()
+        )));
+    }
+    Ok(Some(sign_in))
+}
+
+/// Like ssh with its keys: a token file others can read is refused.
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)
+        .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(Failure::usage(format!(
+            "the token file {} can be read by others (mode {:o}); it holds a refresh token: \
+             run `chmod 600 {}` and try again",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// On Windows the folder's ACL is left to keep the file private.
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), Failure> {
+    Ok(())
+}
+
+/// Writes the token file safely: parent folders created, a temporary file beside it
+/// (mode 0600) written and synced, then renamed over the old one.
+pub fn write(path: &Path, sign_in: &SignIn) -> Result<(), Failure> {
+    let failed = |what: &str, error: std::io::Error| {
+        Failure::new(
+            Exit::Transport,
+            format!("cannot {what} the token file {}: {error}", path.display()),
+        )
+    };
+    let folder = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty());
+    if let Some(folder) = folder {
+        create_private_dir(folder).map_err(|error| failed("create the folder of", error))?;
+    }
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "token".to_owned());
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let bytes = serde_json::to_vec_pretty(sign_in)
+        .map_err(|error| failed("write", std::io::Error::other(error)))?;
+    let written = (|| {
+        let mut file = private_options().open(&temporary)?;
+        file.write_all(&bytes)?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)
+    })();
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temporary);
+        return Err(failed("write", error));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn private_options() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true).mode(0o600);
+    options
+}
+
+#[cfg(not(unix))]
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    options
+}
+
+#[cfg(unix)]
+fn create_private_dir(folder: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(folder)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(folder: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(folder)
+}
+
+/// When the token file was last written, if it exists.
+pub fn last_written(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|meta| meta.modified()).ok()
+}
+
+/// Deletes the token file (and its lock file); whether there was one.
+pub fn remove(path: &Path) -> Result<bool, Failure> {
+    let _ = fs::remove_file(lock_path(path));
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(Failure::usage(format!(
+            "cannot delete the token file {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// An exclusive lock on `FILE.lock`, released when dropped.
+#[derive(Debug)]
+pub struct Lock(File);
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// Takes the token file's lock, waiting at most `wait` for another `pc` to release it
+/// (exit 5 saying which file is locked).
+pub fn lock(path: &Path, wait: Duration) -> Result<Lock, Failure> {
+    let lock = lock_path(path);
+    if let Some(folder) = lock
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    {
+        let _ = create_private_dir(folder);
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|error| {
+            Failure::new(
+                Exit::Transport,
+                format!("cannot open the lock file {}: {error}", lock.display()),
+            )
+        })?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock(file)),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Failure::new(
+                    Exit::Transport,
+                    format!(
+                        "the token file {} is locked by another pc ({} held for over {}s); \
+                         try again when it is done",
+                        path.display(),
+                        lock.display(),
+                        wait.as_secs()
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(Failure::new(
+                    Exit::Transport,
+                    format!("cannot lock {}: {error}", lock.display()),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign_in(token: &str) -> SignIn {
+        SignIn {
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "app-1".into(),
+            authority: "https://login.microsoftonline.com".into(),
+            refresh_token: Secret::new(token),
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pc-token-file-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn written_private_with_its_folders_and_read_back() {
+        let dir = scratch("write");
+        let path = dir.join("a/b/refresh-token");
+        write(&path, &sign_in("R3fresh")).unwrap();
+        let read_back = read(&path).unwrap().unwrap();
+        assert_eq!(read_back.refresh_token.expose(), "R3fresh");
+        assert_eq!(read_back.client_id, "app-1");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""refreshToken": "R3fresh""#), "{text}");
+        write(&path, &sign_in("R0lled")).unwrap();
+        assert_eq!(
+            read(&path).unwrap().unwrap().refresh_token.expose(),
+            "R0lled"
+        );
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, ["refresh-token"], "no temporary file left");
+        assert!(!format!("{read_back:?}").contains("R3fresh"));
+        assert!(remove(&path).unwrap());
+        assert!(!remove(&path).unwrap());
+        assert!(read(&path).unwrap().is_none());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_read_or_not_a_sign_in_is_refused_and_left_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("refuse");
+        let path = dir.join("refresh-token");
+        write(&path, &sign_in("R3fresh")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let failure = read(&path).unwrap_err();
+        assert_eq!(failure.exit, Exit::Usage);
+        assert!(
+            failure
+                .message
+                .contains(&format!("chmod 600 {}", path.display())),
+            "{failure}"
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, b"not json").unwrap();
+        let failure = read(&path).unwrap_err();
+        assert_eq!(failure.exit, Exit::Usage);
+        assert!(
+            failure.message.contains(&path.display().to_string()),
+            "{failure}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"not json", "left as it is");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_and_a_wait_is_bounded() {
+        let dir = scratch("lock");
+        let path = dir.join("refresh-token");
+        let held = lock(&path, LOCK_WAIT).unwrap();
+        let failure = lock(&path, Duration::from_millis(200)).unwrap_err();
+        assert_eq!(failure.exit, Exit::Transport);
+        assert!(
+            failure.message.contains("is locked by another pc"),
+            "{failure}"
+        );
+        drop(held);
+        assert!(lock(&path, Duration::from_millis(200)).is_ok());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_default_path_follows_the_platforms_config_folder() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            }
+        };
+        if cfg!(windows) {
+            return;
+        }
+        assert_eq!(
+            default_path(&env(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")])),
+            Some(PathBuf::from("/x/pc/refresh-token"))
+        );
+        assert_eq!(
+            default_path(&env(&[("HOME", "/h")])),
+            Some(PathBuf::from("/h/.config/pc/refresh-token"))
+        );
+        assert_eq!(default_path(&env(&[])), None);
+    }
+}
