@@ -27,13 +27,7 @@ const SAMPLE_SERIALS: [&str; 6] = [
 ];
 
 fn sample_device(serial: &str) -> Device {
-    Device {
-        serial_number: Some(serial.to_owned()),
-        hardware_hash: Some(SAMPLE_HASH.to_owned()),
-        oem_manufacturer_name: Some("Contoso".to_owned()),
-        model_name: Some("Laptop 9".to_owned()),
-        ..Device::default()
-    }
+    Device::with_hardware_hash(SAMPLE_HASH).serial_number(serial)
 }
 
 /// Runs the demo. `ctx` decides the output format; the simulator stops when it returns.
