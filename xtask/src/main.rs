@@ -5,6 +5,8 @@
 //!   invariants, the quick bench).
 //! - `snapshots [--accept]`: review pending insta snapshot changes and accept them.
 //! - `bench [--quick]`: the performance figures of docs/PERFORMANCE.md.
+//! - `soak [--quick|--full]`: both clients and `pc` under injected faults
+//!   (docs/RELIABILITY.md); the quick mode is part of `ci`.
 //!
 //! It installs nothing: where a tool is missing it says how to get it.
 
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         "ci" => ci(rest),
         "snapshots" => snapshots(rest),
         "bench" => bench(rest),
+        "soak" => soak(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -49,7 +52,8 @@ fn print_help() {
          tasks:\n  \
          ci                  fmt, clippy, tests, doc tests, rustdoc, per-feature builds, graph checks\n  \
          snapshots [--accept] review pending snapshot changes; --accept keeps them\n  \
-         bench [--quick]     performance figures (quick: a smoke check)"
+         bench [--quick]     performance figures (quick: a smoke check)\n  \
+         soak [--full]       uploads, waits and listings under injected faults (default: quick)"
     );
 }
 
@@ -201,6 +205,7 @@ fn ci(args: &[String]) -> Result {
     if root().join("crates/pc-bench").exists() {
         bench(&["--quick".to_owned()])?;
     }
+    soak(&[])?;
     eprintln!("ci: all steps passed");
     Ok(())
 }
@@ -295,4 +300,33 @@ fn bench(args: &[String]) -> Result {
         run.arg("--quick");
     }
     step(if quick { "bench --quick" } else { "bench" }, run)
+}
+
+/// The soak: `pc-soak` (release) driving both clients and the release `pc` against
+/// pc-sim with injected faults. Quick unless `--full`.
+fn soak(args: &[String]) -> Result {
+    let mode = match args {
+        [] => "--quick",
+        [flag] if flag == "--quick" || flag == "--full" => flag.as_str(),
+        _ => return Err("usage: cargo xtask soak [--quick|--full]".to_owned()),
+    };
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--locked",
+        "--release",
+        "--package",
+        "pc-cli",
+        "--package",
+        "pc-soak",
+    ]);
+    step("build pc and pc-soak (release)", build)?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let mut run = Command::new(target.join("release").join("pc-soak"));
+    run.arg(mode)
+        .env("PC_BIN", target.join("release").join("pc"))
+        .current_dir(root());
+    step(&format!("soak {mode}"), run)
 }
