@@ -203,7 +203,17 @@ pub enum Command {
     #[command(after_help = "Example:\n  pc demo")]
     Demo,
     /// Runs the bundled Partner Center simulator in the foreground
-    #[command(after_help = "Example:\n  pc sim --addr 127.0.0.1:8080 --queue-time 0s")]
+    #[command(after_help = "\
+Examples:
+  pc sim --addr 127.0.0.1:8080 --queue-time 0s
+  pc sim --strict-auth --fault-rate 0.2
+
+Point pc at it with --base-url and --authority-url set to the address it prints (or
+PARTNER_CENTER_BASE_URL and PARTNER_CENTER_AUTHORITY_URL). It accepts any bearer token,
+unless --strict-auth: then only the tokens it issued. Its token endpoint is
+{address}/{tenant}/oauth2/token (client credentials, refresh tokens, which it rolls on
+each use, and device codes), its device-code endpoint {address}/{tenant}/oauth2/devicecode:
+`pc auth login` works against it, the sign-in approved after --login-polls polls.")]
     Sim(SimArgs),
     /// Prints a completion script for a shell
     #[command(after_help = "Examples:\n  \

@@ -2,7 +2,7 @@
 
 use crate::duration::parse_duration;
 use clap::Args;
-use pc_sim::{FaultConfig, FaultKind, SimConfig, Simulator};
+use pc_sim::{FaultConfig, FaultKind, LoginConfig, SimConfig, Simulator};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -39,6 +39,14 @@ pub struct SimArgs {
     /// Seconds sent in `Retry-After` with an injected 429 (0 allowed).
     #[arg(long, value_name = "SECONDS", default_value_t = 1)]
     retry_after: u64,
+    /// Accept only tokens this simulator issued (not expired), each refresh token once,
+    /// and refuse to create a batch with an app-only token (403: App+User only).
+    #[arg(long)]
+    strict_auth: bool,
+    /// Device-code polls answered `authorization_pending` before a `pc auth login`
+    /// against this simulator is approved.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    login_polls: u32,
 }
 
 /// A parsed `--faults` list (a newtype so clap takes it as one value).
@@ -74,7 +82,11 @@ impl SimArgs {
             queue_time: self.queue_time,
             process_time: self.process_time,
             other_tenant_prefix: self.other_tenant_prefix.clone(),
-            accept_any_token: true,
+            accept_any_token: !self.strict_auth,
+            login: LoginConfig {
+                pending_polls: self.login_polls,
+                ..LoginConfig::default()
+            },
             faults: FaultConfig {
                 rate: self.fault_rate,
                 kinds: self.faults.0.clone(),

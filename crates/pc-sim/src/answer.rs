@@ -20,6 +20,9 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: i64 = 604;
     /// No bearer token, or one the simulator does not accept (401).
     pub const UNAUTHORIZED: i64 = 900;
+    /// The token is valid but may not do this: an app-only token creating a batch,
+    /// which is App+User only (403, `--strict-auth`).
+    pub const FORBIDDEN: i64 = 901;
     /// An injected internal error (500).
     pub const INTERNAL_ERROR: i64 = 500;
     /// An injected unavailability (503).

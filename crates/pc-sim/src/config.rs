@@ -46,9 +46,13 @@ pub struct SimConfig {
     /// When true (the default), a device one customer registered is reported as 808
     /// (`ZtdDeviceAssignedToOtherTenant`) when another customer uploads it.
     pub cross_tenant_conflicts: bool,
-    /// When true (the default), the API accepts any bearer token; when false, only
-    /// access tokens this simulator issued and that have not expired.
+    /// When true (the default), the API accepts any bearer token; when false (`pc sim
+    /// --strict-auth`), only access tokens this simulator issued and that have not
+    /// expired, each refresh token is accepted once, and creating a batch with an
+    /// app-only (client-credentials) token is refused with `403` (app+user only).
     pub accept_any_token: bool,
+    /// How device-code sign-ins (`POST /{tenant}/oauth2/devicecode`) go.
+    pub login: LoginConfig,
     /// How long an issued access token lives; `expires_in` says one second less.
     /// Default one hour (`"expires_in": "3599"`).
     pub token_lifetime: Duration,
@@ -78,6 +82,7 @@ impl Default for SimConfig {
             other_tenant_serials: Vec::new(),
             cross_tenant_conflicts: true,
             accept_any_token: true,
+            login: LoginConfig::default(),
             token_lifetime: Duration::from_secs(3600),
             page_size: 100,
             created_by: "admin@simulator.invalid".to_owned(),
@@ -241,6 +246,36 @@ pub struct FaultRule {
     pub rate: f64,
     /// The faults to pick from, each equally likely; none means no fault.
     pub kinds: Vec<FaultKind>,
+}
+
+/// How the simulator answers a device-code sign-in: `authorization_pending` for the
+/// first polls, then a token, unless told to refuse or to ask for `slow_down` first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginConfig {
+    /// Polls answered `authorization_pending` before the sign-in is approved (`pc sim
+    /// --login-polls`). Default 2.
+    pub pending_polls: u32,
+    /// The `interval` the answer names. Default 1 second.
+    pub interval: Duration,
+    /// The `expires_in` of a device code; a poll after it is answered `expired_token`.
+    /// Default 15 minutes.
+    pub expires_in: Duration,
+    /// Answer the first poll with `slow_down`. Default false.
+    pub slow_down: bool,
+    /// Refuse every sign-in with `access_denied` (the person declined). Default false.
+    pub deny: bool,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            pending_polls: 2,
+            interval: Duration::from_secs(1),
+            expires_in: Duration::from_secs(15 * 60),
+            slow_down: false,
+            deny: false,
+        }
+    }
 }
 
 /// Fault injection: each request draws from a random generator seeded by

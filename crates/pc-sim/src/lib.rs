@@ -61,7 +61,8 @@
 //!
 //! | operation | request | answer |
 //! |---|---|---|
-//! | token | `POST /{tenant}/oauth2/token` (also `/oauth2/v2.0/token`), form body, `client_credentials` or `refresh_token` grant | `200` `{"token_type":"Bearer","expires_in":"3599","access_token":…}`, plus `refresh_token` for the refresh grant; Azure AD's `{"error": …}` with `400` otherwise |
+//! | token | `POST /{tenant}/oauth2/token` (also `/oauth2/v2.0/token`), form body, `client_credentials`, `refresh_token` or `device_code` grant | `200` `{"token_type":"Bearer","expires_in":"3599","access_token":…}`, plus `refresh_token` for the app+user grants; Azure AD's `{"error": …}` with `400` otherwise (`authorization_pending`, `slow_down`, `expired_token`, `access_denied` for a device code, as [`LoginConfig`] says) |
+//! | device code | `POST /{tenant}/oauth2/devicecode`, form body with `client_id` | `200` `{"device_code", "user_code", "verification_url", "expires_in", "interval", "message"}` |
 //! | batch status | `GET /v1/customers/{cid}/batchJobStatus/{tracking-id}` | `200` `BatchUploadDetails` |
 //! | create batch | `POST …/deviceBatches`, `DeviceBatchCreationRequest` | `202`, empty body, `Location: /customers/{cid}/batchJobStatus/{tid}` |
 //! | add devices | `POST …/deviceBatches/{batch-id}/devices`, array of `Device` | `202` + `Location` |
@@ -153,7 +154,7 @@ mod tokens;
 
 pub use answer::codes;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{FaultConfig, FaultKind, FaultRule, Limits, SimConfig, UnknownFault};
+pub use config::{FaultConfig, FaultKind, FaultRule, Limits, LoginConfig, SimConfig, UnknownFault};
 pub use log::{LoggedRequest, REDACTED};
 pub use route::{Operation, UnknownOperation};
 pub use server::{RunningSimulator, SimControl, SimError, SimHandle, Simulator, spawn};

@@ -12,6 +12,8 @@ use std::str::FromStr;
 pub enum Operation {
     /// `POST /{tenant}/oauth2/token` (and `/{tenant}/oauth2/v2.0/token`).
     Token,
+    /// `POST /{tenant}/oauth2/devicecode`: the start of a device-code sign-in.
+    DeviceCode,
     /// `GET …/batchJobStatus/{tracking-id}`.
     BatchStatus,
     /// `POST …/deviceBatches`.
@@ -40,8 +42,9 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 13] = [
+    pub const ALL: [Operation; 14] = [
         Operation::Token,
+        Operation::DeviceCode,
         Operation::BatchStatus,
         Operation::CreateBatch,
         Operation::AddDevices,
@@ -60,6 +63,7 @@ impl Operation {
     pub fn name(self) -> &'static str {
         match self {
             Operation::Token => "token",
+            Operation::DeviceCode => "device-code",
             Operation::BatchStatus => "batch-status",
             Operation::CreateBatch => "create-batch",
             Operation::AddDevices => "add-devices",
@@ -81,6 +85,7 @@ impl Operation {
         !matches!(
             self,
             Operation::Token
+                | Operation::DeviceCode
                 | Operation::BatchStatus
                 | Operation::ListBatches
                 | Operation::ListDevices
@@ -99,7 +104,7 @@ impl fmt::Display for Operation {
 /// An operation name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown operation {0:?}: expected one of token, batch-status, create-batch, add-devices, list-batches, list-devices, delete-device, update-device-policies, list-policies, get-policy, create-policy, update-policy, delete-policy"
+    "unknown operation {0:?}: expected one of token, device-code, batch-status, create-batch, add-devices, list-batches, list-devices, delete-device, update-device-policies, list-policies, get-policy, create-policy, update-policy, delete-policy"
 )]
 pub struct UnknownOperation(pub String);
 
@@ -120,6 +125,9 @@ impl FromStr for Operation {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Route {
     Token {
+        tenant: String,
+    },
+    DeviceCode {
         tenant: String,
     },
     BatchStatus {
@@ -183,6 +191,7 @@ impl Route {
     pub(crate) fn operation(&self) -> Operation {
         match self {
             Route::Token { .. } => Operation::Token,
+            Route::DeviceCode { .. } => Operation::DeviceCode,
             Route::BatchStatus { .. } => Operation::BatchStatus,
             Route::CreateBatch { .. } => Operation::CreateBatch,
             Route::AddDevices { .. } => Operation::AddDevices,
@@ -227,6 +236,12 @@ impl Route {
             [tenant, oauth, token] if is(oauth, "oauth2") && is(token, "token") => {
                 allow("POST", &[Method::POST])?;
                 Ok(Route::Token {
+                    tenant: own(tenant),
+                })
+            }
+            [tenant, oauth, devicecode] if is(oauth, "oauth2") && is(devicecode, "devicecode") => {
+                allow("POST", &[Method::POST])?;
+                Ok(Route::DeviceCode {
                     tenant: own(tenant),
                 })
             }

@@ -133,21 +133,51 @@ impl SimControl {
         self.shared.store().tokens.issue_refresh(now, capacity)
     }
 
-    /// Issues an access token as the token endpoint would, e.g. for a test of the
-    /// strict bearer check ([`SimConfig::accept_any_token`] false).
+    /// Issues an app+user access token as the token endpoint would after a person's
+    /// sign-in, e.g. for a test of the strict bearer check
+    /// ([`SimConfig::accept_any_token`] false).
     pub fn issue_token(&self) -> String {
+        self.issue_token_of(false)
+    }
+
+    /// Issues an app-only access token, as the client-credentials grant would: with
+    /// [`SimConfig::accept_any_token`] false it may read but not create a batch.
+    pub fn issue_app_only_token(&self) -> String {
+        self.issue_token_of(true)
+    }
+
+    fn issue_token_of(&self, app_only: bool) -> String {
         let now = self.shared.config.clock.now();
-        let body = b"grant_type=client_credentials&client_id=pc-sim&client_secret=pc-sim";
+        let body: &[u8] = if app_only {
+            b"grant_type=client_credentials&client_id=pc-sim&client_secret=pc-sim"
+        } else {
+            let refresh = self.issue_refresh_token();
+            return self.refresh_with(&refresh, now);
+        };
         let answer = self
             .shared
             .store()
             .tokens
             .grant(&self.shared.config, body, now);
-        serde_json::from_slice::<serde_json::Value>(&answer.body)
-            .ok()
-            .and_then(|value| value["access_token"].as_str().map(str::to_owned))
-            .unwrap_or_default()
+        access_token_of(&answer.body)
     }
+
+    fn refresh_with(&self, refresh: &str, now: std::time::Duration) -> String {
+        let body = format!("grant_type=refresh_token&client_id=pc-sim&refresh_token={refresh}");
+        let answer = self
+            .shared
+            .store()
+            .tokens
+            .grant(&self.shared.config, body.as_bytes(), now);
+        access_token_of(&answer.body)
+    }
+}
+
+fn access_token_of(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| value["access_token"].as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Starts simulators: [`Simulator::start`] on the caller's tokio runtime,
@@ -519,8 +549,11 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         (Ok(route), None, Ok(bytes)) => {
             let mut store = shared.store();
             let authorized = match route {
-                Route::Token { .. } => Ok(()),
-                _ => store.tokens.authorize(config, &parts.headers, now),
+                Route::Token { .. } | Route::DeviceCode { .. } => Ok(()),
+                Route::CreateBatch { .. } => {
+                    store.tokens.authorize(config, &parts.headers, now, true)
+                }
+                _ => store.tokens.authorize(config, &parts.headers, now, false),
             };
             match authorized {
                 Err(answer) => (answer, false),
@@ -562,7 +595,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
-            || operation == Some(Operation::Token);
+            || matches!(operation, Some(Operation::Token | Operation::DeviceCode));
         shared.log.push(LoggedRequest {
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),

@@ -249,6 +249,7 @@ impl Store {
         let now = call.now;
         match call.route {
             Route::Token { .. } => Ok(self.tokens.grant(config, call.body, now)),
+            Route::DeviceCode { .. } => Ok(self.tokens.start_device_code(config, call.body, now)),
             Route::BatchStatus { customer, tracking } => {
                 let cid = customer_id(customer)?;
                 let tid = tracking

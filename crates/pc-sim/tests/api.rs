@@ -716,3 +716,150 @@ fn no_content_answers_have_no_body_headers() {
     assert_eq!(reply.header("content-type"), None);
     assert!(reply.header("ms-requestid").is_some());
 }
+
+#[test]
+fn a_device_code_sign_in_is_pending_then_signed_in_and_the_token_is_app_plus_user() {
+    let (sim, clock, api) = simulator_with(SimConfig {
+        accept_any_token: false,
+        login: pc_sim::LoginConfig {
+            pending_polls: 2,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let start = send(
+        sim.local_addr(),
+        "POST",
+        "/contoso.onmicrosoft.com/oauth2/devicecode",
+        &[],
+        b"client_id=app-1&resource=https%3A%2F%2Fapi.partnercenter.microsoft.com",
+    );
+    assert_eq!(start.status, 200);
+    let answer = start.json();
+    let code = answer["device_code"].as_str().unwrap().to_owned();
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains(answer["user_code"].as_str().unwrap())
+    );
+    assert_eq!(answer["expires_in"], "900");
+    assert_eq!(answer["interval"], 1);
+    let poll = || {
+        send(
+            sim.local_addr(),
+            "POST",
+            "/contoso.onmicrosoft.com/oauth2/token",
+            &[],
+            format!("grant_type=device_code&client_id=app-1&code={code}").as_bytes(),
+        )
+    };
+    for _ in 0..2 {
+        let pending = poll();
+        assert_eq!(pending.status, 400);
+        assert_eq!(pending.json()["error"], "authorization_pending");
+    }
+    let signed_in = poll().json();
+    let access = signed_in["access_token"].as_str().unwrap().to_owned();
+    assert!(signed_in["refresh_token"].as_str().is_some());
+    // The code is spent.
+    assert_eq!(poll().json()["error"], "invalid_grant");
+    // An app+user token may create a batch.
+    let user = Api {
+        token: access,
+        ..api
+    };
+    assert_eq!(user.create_batch("signed in", devices("U-", 1)).status, 202);
+    // A code past its lifetime is expired.
+    let start = send(
+        sim.local_addr(),
+        "POST",
+        "/t/oauth2/devicecode",
+        &[],
+        b"client_id=app-1",
+    );
+    let code = start.json()["device_code"].as_str().unwrap().to_owned();
+    clock.advance(Duration::from_secs(900));
+    let expired = send(
+        sim.local_addr(),
+        "POST",
+        "/t/oauth2/token",
+        &[],
+        format!("grant_type=device_code&client_id=app-1&code={code}").as_bytes(),
+    );
+    assert_eq!(expired.json()["error"], "expired_token");
+    // The device code never reaches the request log.
+    let log = format!("{:?}", sim.request_log());
+    assert!(!log.contains(&code), "{log}");
+}
+
+#[test]
+fn a_sign_in_can_be_made_to_slow_down_or_be_refused() {
+    for (slow_down, deny, expected) in [
+        (true, false, ["slow_down", "authorization_pending"]),
+        (false, true, ["access_denied", "invalid_grant"]),
+    ] {
+        let (sim, _, _) = simulator_with(SimConfig {
+            login: pc_sim::LoginConfig {
+                pending_polls: 1,
+                slow_down,
+                deny,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let start = send(
+            sim.local_addr(),
+            "POST",
+            "/t/oauth2/devicecode",
+            &[],
+            b"client_id=a",
+        );
+        let code = start.json()["device_code"].as_str().unwrap().to_owned();
+        for error in expected {
+            let reply = send(
+                sim.local_addr(),
+                "POST",
+                "/t/oauth2/token",
+                &[],
+                format!("grant_type=device_code&client_id=a&code={code}").as_bytes(),
+            );
+            assert_eq!(reply.json()["error"], error);
+        }
+    }
+}
+
+#[test]
+fn strict_auth_refuses_an_app_only_token_creating_a_batch() {
+    let (sim, _, api) = simulator_with(SimConfig {
+        accept_any_token: false,
+        ..Default::default()
+    });
+    let app_only = Api {
+        token: sim.issue_app_only_token(),
+        ..api.clone()
+    };
+    let reply = app_only.create_batch("app only", devices("A-", 1));
+    assert_eq!(reply.status, 403);
+    assert_eq!(reply.json()["code"], pc_sim::codes::FORBIDDEN);
+    assert!(
+        reply.json()["description"]
+            .as_str()
+            .unwrap()
+            .contains("App+User only")
+    );
+    // Reading and adding devices accept it.
+    assert_eq!(app_only.get("deviceBatches").status, 200);
+    let user = Api {
+        token: sim.issue_token(),
+        ..api
+    };
+    assert_eq!(user.create_batch("app user", devices("B-", 1)).status, 202);
+    let added = app_only.call(
+        "POST",
+        "deviceBatches/app%20user/devices",
+        &[("Content-Type", "application/json")],
+        devices("C-", 1).to_string().as_bytes(),
+    );
+    assert_eq!(added.status, 202);
+}

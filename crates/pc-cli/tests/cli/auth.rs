@@ -468,3 +468,138 @@ fn two_processes_sharing_a_token_file_never_corrupt_it_or_lose_the_token() {
     assert!(out.stderr.contains("invalid_grant"), "{out:#?}");
     assert!(out.stderr.contains("pc auth login"), "{out:#?}");
 }
+
+/// A strict simulator: only its own tokens, each refresh token once, app-only tokens
+/// cannot create batches; a sign-in approved after one pending poll.
+fn strict_sim() -> pc_sim::SimHandle {
+    pc_sim::spawn(pc_sim::SimConfig {
+        accept_any_token: false,
+        queue_time: Duration::from_millis(20),
+        process_time: Duration::from_millis(40),
+        login: pc_sim::LoginConfig {
+            pending_polls: 1,
+            interval: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn sign_in_against_the_simulator_then_upload_and_wait_with_no_token_in_the_environment() {
+    let sim = strict_sim();
+    let path = token_path();
+    let login = pc(&[
+        "auth",
+        "login",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        "app-1",
+    ])
+    .env("PARTNER_CENTER_AUTHORITY_URL", &sim.base_url())
+    .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+    .run();
+    login.assert_code(0);
+    assert!(login.stderr.contains("pc-sim approves it"), "{login:#?}");
+    let first = stored(&path)["refreshToken"].as_str().unwrap().to_owned();
+    let csv = fixture("get-windowsautopilotinfo.csv");
+    let upload = pc(&[
+        "-vvv",
+        "devices",
+        "upload",
+        CUSTOMER,
+        "--new-batch",
+        "signed in",
+        "--csv",
+    ])
+    .args(&[csv.to_str().unwrap(), "--wait", "--poll-interval", "20ms"])
+    .base(&sim.base_url())
+    .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+    .run();
+    upload.assert_code(0);
+    assert!(
+        !upload.stderr.contains(&first),
+        "no refresh token in the output"
+    );
+    let rolled = stored(&path)["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(rolled, first, "the rolled refresh token was written back");
+    // The spent one is refused by the strict simulator.
+    let old = pc(&["devices", "batches", CUSTOMER])
+        .base(&sim.base_url())
+        .env("PARTNER_CENTER_AUTHORITY_URL", &sim.base_url())
+        .env("PARTNER_CENTER_REFRESH_TOKEN", &first)
+        .env("PARTNER_CENTER_TENANT_ID", "contoso.onmicrosoft.com")
+        .env("PARTNER_CENTER_CLIENT_ID", "app-1")
+        .run();
+    old.assert_code(4);
+    let status = pc(&["-o", "json", "auth", "status"])
+        .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+        .run();
+    assert_eq!(status.json()["authority"], sim.base_url().as_str());
+    pc(&["auth", "logout"])
+        .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+        .run()
+        .assert_code(0);
+    assert!(!path.exists());
+}
+
+#[test]
+fn an_app_only_token_is_refused_creating_a_batch_with_the_403_hint() {
+    let sim = strict_sim();
+    let csv = fixture("get-windowsautopilotinfo.csv");
+    let out = pc(&[
+        "devices",
+        "upload",
+        CUSTOMER,
+        "--new-batch",
+        "app only",
+        "--csv",
+    ])
+    .args(&[csv.to_str().unwrap()])
+    .base(&sim.base_url())
+    .env("PARTNER_CENTER_AUTHORITY_URL", &sim.base_url())
+    .env("PARTNER_CENTER_TENANT_ID", "contoso.onmicrosoft.com")
+    .env("PARTNER_CENTER_CLIENT_ID", "app-1")
+    .env("PARTNER_CENTER_CLIENT_SECRET", "s3cret-app")
+    .run();
+    out.assert_code(4);
+    assert!(out.stderr.contains("HTTP 403"), "{out:#?}");
+    assert!(out.stderr.contains("App+User only"), "{out:#?}");
+    assert!(
+        out.stderr.contains("app+user sign-in"),
+        "the hint: {out:#?}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn denied_and_slowed_sign_ins_against_the_simulator() {
+    for (deny, slow_down, code) in [(true, false, 4), (false, true, 0)] {
+        let sim = pc_sim::spawn(pc_sim::SimConfig {
+            login: pc_sim::LoginConfig {
+                pending_polls: 0,
+                interval: Duration::from_millis(20),
+                deny,
+                slow_down,
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+        let path = token_path();
+        let out = pc(&["auth", "login", "--tenant", "t", "--client-id", "app-1"])
+            .env("PARTNER_CENTER_AUTHORITY_URL", &sim.base_url())
+            .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+            .run();
+        out.assert_code(code);
+        assert_eq!(path.exists(), !deny);
+        if deny {
+            assert!(out.stderr.contains("access_denied"), "{out:#?}");
+        } else {
+            // slow_down added 5 s to the 20 ms interval before the next poll.
+            assert!(out.elapsed >= Duration::from_secs(5), "{out:#?}");
+        }
+    }
+}
