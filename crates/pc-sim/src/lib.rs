@@ -145,10 +145,12 @@ mod config;
 mod faults;
 mod json;
 mod log;
+mod quirks;
 mod route;
 mod rules;
 mod server;
 mod store;
+mod strict;
 mod tokens;
 
 pub use answer::codes;
