@@ -69,7 +69,10 @@ fn careless_requests(api: &Api) -> Vec<(&'static str, Reply)> {
     let batch = json!({"batchId": "careless", "devices": devices("C", 1)}).to_string();
     vec![
         ("Accept", raw(&with_ids(&[]), "")),
-        ("Accept", raw(&with_ids(&[("Accept", "text/plain, */*")]), "")),
+        (
+            "Accept",
+            raw(&with_ids(&[("Accept", "text/plain, */*")]), ""),
+        ),
         (
             "MS-RequestId header is missing",
             raw(
@@ -86,18 +89,31 @@ fn careless_requests(api: &Api) -> Vec<(&'static str, Reply)> {
         ),
         (
             "is not a GUID",
-            api.careful("GET", "deviceBatches", &[("MS-RequestId", "request-1")], b""),
+            api.careful(
+                "GET",
+                "deviceBatches",
+                &[("MS-RequestId", "request-1")],
+                b"",
+            ),
         ),
         (
             "MS-CorrelationId header is missing",
             raw(
-                &[("Accept", "application/json"), ("MS-RequestId", id.as_str())],
+                &[
+                    ("Accept", "application/json"),
+                    ("MS-RequestId", id.as_str()),
+                ],
                 "",
             ),
         ),
         (
             "MS-CorrelationId header \"12345\" is not a GUID",
-            api.careful("GET", "deviceBatches", &[("MS-CorrelationId", "12345")], b""),
+            api.careful(
+                "GET",
+                "deviceBatches",
+                &[("MS-CorrelationId", "12345")],
+                b"",
+            ),
         ),
         (
             "Content-Type is missing",
@@ -106,7 +122,10 @@ fn careless_requests(api: &Api) -> Vec<(&'static str, Reply)> {
         (
             "Content-Type is \"text/plain\"",
             raw(
-                &with_ids(&[("Accept", "application/json"), ("Content-Type", "text/plain")]),
+                &with_ids(&[
+                    ("Accept", "application/json"),
+                    ("Content-Type", "text/plain"),
+                ]),
                 &batch,
             ),
         ),
@@ -181,7 +200,9 @@ fn a_next_page_needs_the_links_query_and_a_token_of_the_same_collection() {
         assert_eq!(reply.status, 202, "{}", reply.text());
     }
     finish(&clock);
-    let first = api.careful("GET", "deviceBatches/a/devices", &[], b"").json();
+    let first = api
+        .careful("GET", "deviceBatches/a/devices", &[], b"")
+        .json();
     let next = &first["links"]["next"];
     let uri = next["uri"].as_str().unwrap();
     assert_eq!(
@@ -267,7 +288,12 @@ fn a_request_id_reused_with_another_body_is_a_conflict_of_its_own() {
     assert_eq!(body["code"], codes::REQUEST_ID_REUSED);
     assert_ne!(body["code"], codes::CONFLICT);
     assert_eq!(body["source"], "PartnerFD");
-    assert!(body["description"].as_str().unwrap().contains("MS-RequestId"));
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .contains("MS-RequestId")
+    );
     let batches = api.careful("GET", "deviceBatches", &[], b"").json();
     assert_eq!(batches["items"].as_array().unwrap().len(), 1);
     // On another route the same id is a new request.
@@ -289,7 +315,9 @@ fn without_strict_a_reused_request_id_replays_the_first_answer() {
             "POST",
             "deviceBatches",
             &[("MS-RequestId", id.as_str())],
-            json!({"batchId": batch, "devices": []}).to_string().as_bytes(),
+            json!({"batchId": batch, "devices": []})
+                .to_string()
+                .as_bytes(),
         )
     };
     let first = post("first");

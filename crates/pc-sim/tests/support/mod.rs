@@ -175,7 +175,11 @@ impl Api {
             ("MS-RequestId", request_id.as_str()),
             ("MS-CorrelationId", correlation_id.as_str()),
         ];
-        headers.retain(|(name, _)| !extra.iter().any(|(other, _)| other.eq_ignore_ascii_case(name)));
+        headers.retain(|(name, _)| {
+            !extra
+                .iter()
+                .any(|(other, _)| other.eq_ignore_ascii_case(name))
+        });
         headers.extend_from_slice(extra);
         self.call(method, rest, &headers, body)
     }
