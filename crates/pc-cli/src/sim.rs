@@ -39,7 +39,8 @@ pub struct SimArgs {
     /// Seconds sent in `Retry-After` with an injected 429 (0 allowed).
     #[arg(long, value_name = "SECONDS", default_value_t = 1)]
     retry_after: u64,
-    /// Refuse what the real service may refuse and a careful client never sends:
+    /// Refuse what the real service may refuse and a careful client never sends.
+    ///
     /// 400 for an API request whose Accept lacks application/json, whose
     /// MS-RequestId or MS-CorrelationId is missing, empty or not a GUID, or whose body
     /// is not Content-Type application/json; 400 for a next page asked for without
@@ -48,8 +49,9 @@ pub struct SimArgs {
     /// route with another body. MS-Contract-Version is not required.
     #[arg(long)]
     strict: bool,
-    /// Give every answer, every time, the quirks the service's documentation shows:
-    /// a UTF-8 byte-order mark before each JSON body; startedTime without an offset
+    /// Give every answer, every time, the quirks the service's documentation shows.
+    ///
+    /// A UTF-8 byte-order mark before each JSON body; startedTime without an offset
     /// and completedTime with seven fractional digits and one; listed batches with
     /// creationTime and deviceCount, policies with devicesAssignedCount; successful
     /// devices with "errorCode": null and "errorDescription": null; device listings
