@@ -479,7 +479,11 @@ fn fault_answer(fault: FaultKind, shared: &Shared) -> Option<Answer> {
                 answer
                     .headers
                     .retain(|(name, _)| name != header::RETRY_AFTER);
-                if shared.throttles.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+                if shared
+                    .throttles
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(2)
+                {
                     let date = quirks::retry_after_date(std::time::SystemTime::now(), secs);
                     answer = answer.with_header(header::RETRY_AFTER, &date);
                 }
