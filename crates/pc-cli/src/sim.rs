@@ -47,6 +47,28 @@ pub struct SimArgs {
     /// against this simulator is approved.
     #[arg(long, value_name = "N", default_value_t = 2)]
     login_polls: u32,
+    /// Refuse what the real service may refuse and a careful client never sends.
+    ///
+    /// 400 for an API request whose Accept lacks application/json, whose
+    /// MS-RequestId or MS-CorrelationId is missing, empty or not a GUID, or whose body
+    /// is not Content-Type application/json; 400 for a next page asked for without
+    /// the `?seekOperation=Next` query of links.next or with another collection's
+    /// continuation token; 409 (code 605) for an MS-RequestId used again on the same
+    /// route with another body. MS-Contract-Version is not required.
+    #[arg(long)]
+    strict: bool,
+    /// Give every answer, every time, the quirks the service's documentation shows.
+    ///
+    /// A UTF-8 byte-order mark before each JSON body; startedTime without an offset
+    /// and completedTime with seven fractional digits and one; listed batches with
+    /// creationTime and deviceCount, policies with devicesAssignedCount; successful
+    /// devices with "errorCode": null and "errorDescription": null; device listings
+    /// paged by continuationToken alone, batch listings by links.next alone; a 202
+    /// without Location whose body is the status path as a JSON string; injected
+    /// 429s with an HTTP-date Retry-After or none, in turn; injected 5xx as HTML.
+    /// Combines with --strict.
+    #[arg(long)]
+    quirks: bool,
 }
 
 /// A parsed `--faults` list (a newtype so clap takes it as one value).
@@ -87,6 +109,8 @@ impl SimArgs {
                 pending_polls: self.login_polls,
                 ..LoginConfig::default()
             },
+            strict: self.strict,
+            quirks: self.quirks,
             faults: FaultConfig {
                 rate: self.fault_rate,
                 kinds: self.faults.0.clone(),

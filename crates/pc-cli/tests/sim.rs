@@ -21,18 +21,12 @@ fn http(addr: &str, request: &str) -> String {
     answer
 }
 
-#[test]
-fn pc_sim_prints_where_it_listens_and_serves() {
+/// Runs `pc sim` with `args`, hands its address to `check`, then stops it (also when
+/// `check` panics).
+fn with_sim(args: &[&str], check: impl FnOnce(&str) + std::panic::UnwindSafe) {
     let mut child = Command::new(PC)
-        .args([
-            "sim",
-            "--seed",
-            "3",
-            "--queue-time",
-            "0s",
-            "--process-time",
-            "0ms",
-        ])
+        .arg("sim")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -56,31 +50,102 @@ fn pc_sim_prints_where_it_listens_and_serves() {
             .trim_end()
             .to_owned();
         assert!(addr.starts_with("127.0.0.1:"), "{addr}");
-        let body = r#"{"batchId":"cli","devices":[{"serialNumber":"S1","productKey":"K1"}]}"#;
-        let answer = http(
-            &addr,
-            &format!(
-                "POST /v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer any\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-        );
-        assert!(answer.starts_with("HTTP/1.1 202 Accepted\r\n"), "{answer}");
-        let location = answer
-            .lines()
-            .find_map(|line| line.strip_prefix("location: "))
-            .unwrap();
-        let answer = http(
-            &addr,
-            &format!(
-                "GET /v1{location} HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer any\r\nConnection: close\r\n\r\n"
-            ),
-        );
-        assert!(answer.contains("\"status\":\"finished\""), "{answer}");
+        check(&addr);
     });
     child.kill().unwrap();
     child.wait().unwrap();
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
+    }
+}
+
+const CREATE: &str = "POST /v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer any\r\nContent-Type: application/json\r\n";
+
+#[test]
+fn pc_sim_prints_where_it_listens_and_serves() {
+    with_sim(
+        &["--seed", "3", "--queue-time", "0s", "--process-time", "0ms"],
+        |addr| {
+            let body = r#"{"batchId":"cli","devices":[{"serialNumber":"S1","productKey":"K1"}]}"#;
+            let answer = http(
+                addr,
+                &format!(
+                    "{CREATE}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            );
+            assert!(answer.starts_with("HTTP/1.1 202 Accepted\r\n"), "{answer}");
+            let location = answer
+                .lines()
+                .find_map(|line| line.strip_prefix("location: "))
+                .unwrap();
+            let answer = http(
+                addr,
+                &format!(
+                    "GET /v1{location} HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer any\r\nConnection: close\r\n\r\n"
+                ),
+            );
+            assert!(answer.contains("\"status\":\"finished\""), "{answer}");
+        },
+    );
+}
+
+#[test]
+fn pc_sim_strict_and_quirks_start_together() {
+    with_sim(&["--strict", "--quirks"], |addr| {
+        let body = r#"{"batchId":"cli","devices":[{"serialNumber":"S1","productKey":"K1"}]}"#;
+        // Strict: no MS-RequestId, MS-CorrelationId or Accept is a 400, behind a BOM
+        // (quirks).
+        let answer = http(
+            addr,
+            &format!(
+                "{CREATE}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("\r\n\r\n\u{feff}{"), "{answer}");
+        // A careful request: the quirky 202, no Location, the status path as a JSON
+        // string.
+        let answer = http(
+            addr,
+            &format!(
+                "{CREATE}Accept: application/json\r\nMS-RequestId: a4f9d2c1-0b5e-4c7a-8e3f-6d2b1a0c9e87\r\nMS-CorrelationId: de894e18-f027-4ac0-8b5a-34f0c222af0c\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(answer.starts_with("HTTP/1.1 202 Accepted\r\n"), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("\r\nlocation:"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains(
+                "\r\n\r\n\u{feff}\"/customers/47021739-3426-40bf-9601-61b4b6d7c793/batchJobStatus/"
+            ),
+            "{answer}"
+        );
+    });
+}
+
+#[test]
+fn pc_sim_help_documents_strict_and_quirks() {
+    let output = Command::new(PC).args(["sim", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "--strict",
+        "--quirks",
+        "MS-RequestId",
+        "seekOperation=Next",
+        "byte-order mark",
+        "without Location",
+        "Combines with --strict",
+    ] {
+        assert!(help.contains(expected), "{expected}: {help}");
     }
 }
 

@@ -18,6 +18,10 @@ pub mod codes {
     pub const CONFLICT: i64 = 603;
     /// The path does not take this method (405).
     pub const METHOD_NOT_ALLOWED: i64 = 604;
+    /// Strict mode: the `MS-RequestId` was already used on this route with another
+    /// body (409). Distinct from [`CONFLICT`], so that a client never takes it for "the
+    /// batch already exists".
+    pub const REQUEST_ID_REUSED: i64 = 605;
     /// No bearer token, or one the simulator does not accept (401).
     pub const UNAUTHORIZED: i64 = 900;
     /// The token is valid but may not do this: an app-only token creating a batch,

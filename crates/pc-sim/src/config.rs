@@ -70,6 +70,24 @@ pub struct SimConfig {
     /// Where the time comes from. Default [`SystemClock`]; tests inject a
     /// [`ManualClock`](crate::ManualClock).
     pub clock: Arc<dyn Clock>,
+    /// Strict mode (`pc sim --strict`): refuse what the real service may refuse and a
+    /// careful client never sends. An API request whose `Accept` lacks
+    /// `application/json`, whose `MS-RequestId` or `MS-CorrelationId` is missing, empty
+    /// or not a GUID, or whose body's `Content-Type` is not `application/json` gets
+    /// `400`; so does a next page asked for without the `?seekOperation=Next` query of
+    /// the simulator's own `links.next` (when it sent one), or with a continuation token
+    /// of another collection; an `MS-RequestId` used again on the same route with
+    /// another body gets `409` with [`codes::REQUEST_ID_REUSED`](crate::codes::REQUEST_ID_REUSED).
+    /// `MS-Contract-Version` is not required. Default false.
+    pub strict: bool,
+    /// Quirks mode (`pc sim --quirks`): every answer carries, every time, the quirks
+    /// the service's documentation shows (a byte-order mark before each JSON body,
+    /// timestamps without an offset or with seven fractional digits and one, the other
+    /// spellings of some fields, explicit `null`s, one paging style per collection, a
+    /// `202` without `Location`, `429`s with an HTTP-date `Retry-After` or none, HTML
+    /// `5xx` pages); see the crate documentation for the list. Composes with
+    /// [`SimConfig::strict`]. Default false.
+    pub quirks: bool,
 }
 
 impl Default for SimConfig {
@@ -90,6 +108,8 @@ impl Default for SimConfig {
             limits: Limits::default(),
             log_requests: true,
             clock: Arc::new(SystemClock),
+            strict: false,
+            quirks: false,
         }
     }
 }

@@ -79,16 +79,20 @@
 //!   any case (the docs' `BatchId`, `Devices`, `Policies`).
 //! - Every answer carries `MS-RequestId` and `MS-CorrelationId` (echoed, or made up
 //!   when missing), `MS-CV` and `MS-ServerId`.
-//! - Lists come 100 items a page ([`SimConfig::page_size`]) with `continuationToken` and
-//!   `links.next` (whose `MS-ContinuationToken` header holds the same token, and whose
-//!   `uri` has no `/v1` and the batch name unencoded, as the service writes it); the
-//!   next page is asked for with the token in the `MS-ContinuationToken` request
-//!   header. `totalCount` counts the items of the page.
+//! - Lists (batches, devices, policies) come 100 items a page ([`SimConfig::page_size`])
+//!   with `continuationToken` and `links.next`, whose `MS-ContinuationToken` header
+//!   entry holds the same token and whose `uri` looks like the service's: relative, no
+//!   `/v1`, the batch name unencoded, and always `?seekOperation=Next`
+//!   (`/customers/{cid}/deviceBatches/{batch}/devices?seekOperation=Next`). The next
+//!   page is asked for with the token in the `MS-ContinuationToken` request header (and,
+//!   in [strict mode](#strict-mode), the link's query). `totalCount` counts the items of
+//!   the page.
 //! - Errors carry the service error body
 //!   `{"code": …, "description": …, "data": [], "source": "PartnerFD"}`, with the codes
 //!   of [`codes`]: `400` for a bad GUID, body or continuation token; `401` without a
 //!   bearer token; `404` for an unknown batch, tracking id, device, policy or path;
-//!   `405` (with `Allow`); `409` when the batch exists; `413` for a body over
+//!   `405` (with `Allow`); `409` when the batch exists (and, in strict mode, `409`
+//!   with [`codes::REQUEST_ID_REUSED`] for a reused `MS-RequestId`); `413` for a body over
 //!   [`Limits::max_body_bytes`]; `400` with code 601 past the other [`Limits`].
 //! - Any bearer token is accepted unless [`SimConfig::accept_any_token`] is false; then
 //!   only the access tokens it issued, until they expire (and a refresh token only
@@ -125,6 +129,66 @@
 //! one to the same path gets the first answer again (the same `Location`) and changes
 //! nothing, also when the repeats arrive together: requests are served under one lock.
 //!
+//! # Strict mode
+//!
+//! With [`SimConfig::strict`] (`pc sim --strict`; off by default) the simulator refuses
+//! what the real service may refuse and a careful client never sends, so that such a
+//! client bug fails a test:
+//!
+//! - `400` in the service's error shape (`{"code": 600, "description": …}`, the
+//!   description naming the header) for an API request whose `Accept` lacks
+//!   `application/json`, whose `MS-RequestId` or `MS-CorrelationId` is missing, empty
+//!   or not a GUID, or with a body whose `Content-Type` is not `application/json`
+//!   (media-type parameters such as `charset` ignored). `MS-Contract-Version` is not
+//!   required. The token endpoint is not checked.
+//! - `400` for a next page asked for without the query of the simulator's own
+//!   `links.next` (`seekOperation=Next`) when it sent one, or with a continuation token
+//!   issued for another collection (each token names its collection).
+//! - `409` with [`codes::REQUEST_ID_REUSED`] (not [`codes::CONFLICT`], "the batch
+//!   already exists") for an `MS-RequestId` already used on the same route with a
+//!   different body; the same body replays the first answer, as always.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//!
+//! let sim = pc_sim::spawn(pc_sim::SimConfig { strict: true, ..Default::default() })?;
+//! let mut stream = std::net::TcpStream::connect(sim.local_addr())?;
+//! stream.write_all(
+//!     b"GET /v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/deviceBatches HTTP/1.1\r\n\
+//!       Host: sim\r\nAuthorization: Bearer any\r\nAccept: application/json\r\n\
+//!       Connection: close\r\n\r\n",
+//! )?;
+//! let mut answer = String::new();
+//! stream.read_to_string(&mut answer)?;
+//! assert!(answer.starts_with("HTTP/1.1 400 Bad Request"));
+//! assert!(answer.contains("the MS-RequestId header is missing"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Quirks mode
+//!
+//! With [`SimConfig::quirks`] (`pc sim --quirks`; off by default) every answer carries,
+//! every time, the quirks the service's documentation shows, so that tests meet them
+//! deterministically. It composes with strict mode.
+//!
+//! - Each JSON body (errors and the token endpoint's included) starts with a UTF-8
+//!   byte-order mark.
+//! - `startedTime` has no offset (`2017-07-25T10:00:00`, UTC to the second) and
+//!   `completedTime` has seven fractional digits and an offset
+//!   (`2019-02-05T21:57:06.7367164-08:00`, the same instant at `-08:00`).
+//! - Listed batches spell `creationTime` and `deviceCount`; policies (listed, read,
+//!   created, updated) `devicesAssignedCount`.
+//! - Every device of a batch status without an error carries `"errorCode": null` and
+//!   `"errorDescription": null`.
+//! - Device listings page with `continuationToken` alone (no `links.next`), batch
+//!   listings with `links.next` alone (no `continuationToken`); policy listings carry
+//!   both.
+//! - An accepted upload (and a policy update) is answered `202` with no `Location` and a
+//!   JSON string body holding the status path (`"/customers/{cid}/batchJobStatus/{tid}"`).
+//! - Injected `429`s alternate between `Retry-After` as an HTTP date (the configured
+//!   seconds from now, rounded up) and no `Retry-After` at all, starting with the date.
+//! - An injected `500` or `503` is an HTML page (`text/html`), as a front end sends.
+//!
 //! # Faults
 //!
 //! [`FaultConfig`] injects faults at a rate, per operation if wanted, drawn from a
@@ -146,10 +210,12 @@ mod config;
 mod faults;
 mod json;
 mod log;
+mod quirks;
 mod route;
 mod rules;
 mod server;
 mod store;
+mod strict;
 mod tokens;
 
 pub use answer::codes;

@@ -6,8 +6,10 @@ use crate::answer::{Answer, codes};
 use crate::config::{FaultKind, SimConfig};
 use crate::faults::Faults;
 use crate::log::{LoggedRequest, RequestLog, redact_body, redact_headers};
+use crate::quirks;
 use crate::route::{Operation, Route, RouteError};
 use crate::store::{Call, REQUEST_ID, Store};
+use crate::strict;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -19,6 +21,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -51,6 +54,9 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
     log: RequestLog,
+    /// Injected 429s so far: with quirks, they alternate between an HTTP-date
+    /// `Retry-After` and none.
+    throttles: AtomicU64,
 }
 
 impl Shared {
@@ -213,6 +219,7 @@ impl Simulator {
             store: Mutex::new(Store::new(&config)),
             faults: Mutex::new(Faults::new(config.seed)),
             log: RequestLog::new(config.log_requests, config.limits.max_log_entries),
+            throttles: AtomicU64::new(0),
             config,
         });
         let router = Router::new()
@@ -484,15 +491,41 @@ fn route_error(error: RouteError) -> Answer {
     }
 }
 
-fn fault_answer(fault: FaultKind, config: &SimConfig) -> Option<Answer> {
+/// The answer of an injected fault that answers instead of serving.
+fn fault_answer(fault: FaultKind, shared: &Shared) -> Option<Answer> {
+    let config = &shared.config;
+    let server_error = |status, code, description: &str| {
+        if config.quirks {
+            quirks::html_error(status, description)
+        } else {
+            Answer::error(status, code, description)
+        }
+    };
     match fault {
-        FaultKind::Throttle => Some(Answer::throttled(config.faults.retry_after_secs)),
-        FaultKind::InternalError => Some(Answer::error(
+        FaultKind::Throttle => {
+            let secs = config.faults.retry_after_secs;
+            let mut answer = Answer::throttled(secs);
+            if config.quirks {
+                answer
+                    .headers
+                    .retain(|(name, _)| name != header::RETRY_AFTER);
+                if shared
+                    .throttles
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(2)
+                {
+                    let date = quirks::retry_after_date(std::time::SystemTime::now(), secs);
+                    answer = answer.with_header(header::RETRY_AFTER, &date);
+                }
+            }
+            Some(answer)
+        }
+        FaultKind::InternalError => Some(server_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             codes::INTERNAL_ERROR,
             "An internal error occurred (injected by the simulator).",
         )),
-        FaultKind::Unavailable => Some(Answer::error(
+        FaultKind::Unavailable => Some(server_error(
             StatusCode::SERVICE_UNAVAILABLE,
             codes::UNAVAILABLE,
             "The service is unavailable (injected by the simulator).",
@@ -542,7 +575,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     }
     let body = read_body(body, &parts.headers, config.limits.max_body_bytes).await;
     let now = config.clock.now();
-    let (answer, replayed) = match (route, fault.and_then(|f| fault_answer(f, config)), &body) {
+    let (answer, replayed) = match (route, fault.and_then(|f| fault_answer(f, &shared)), &body) {
         (Err(error), _, _) => (route_error(error), false),
         (Ok(_), Some(answer), _) => (answer, false),
         (Ok(_), None, Err(answer)) => (answer.clone(), false),
@@ -550,10 +583,21 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             let mut store = shared.store();
             let authorized = match route {
                 Route::Token { .. } | Route::DeviceCode { .. } => Ok(()),
-                Route::CreateBatch { .. } => {
-                    store.tokens.authorize(config, &parts.headers, now, true)
-                }
-                _ => store.tokens.authorize(config, &parts.headers, now, false),
+                _ => store
+                    .tokens
+                    .authorize(
+                        config,
+                        &parts.headers,
+                        now,
+                        matches!(route, Route::CreateBatch { .. }),
+                    )
+                    .and_then(|()| {
+                        if config.strict {
+                            strict::check_headers(&parts.headers, bytes)
+                        } else {
+                            Ok(())
+                        }
+                    }),
             };
             match authorized {
                 Err(answer) => (answer, false),
@@ -562,6 +606,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
                     &Call {
                         route: &route,
                         headers: &parts.headers,
+                        query: parts.uri.query(),
                         body: bytes,
                         now,
                     },
@@ -569,7 +614,11 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             }
         }
     };
-    let mut answer = answer;
+    let mut answer = if config.quirks {
+        quirks::apply(operation, answer)
+    } else {
+        answer
+    };
     {
         let mut store = shared.store();
         let request_id = header_text(&parts.headers, REQUEST_ID)

@@ -5,8 +5,10 @@
 use crate::answer::{Answer, codes};
 use crate::config::SimConfig;
 use crate::json::parse_body;
-use crate::route::Route;
+use crate::quirks::{self, Paging};
+use crate::route::{Operation, Route};
 use crate::rules;
+use crate::strict;
 use crate::tokens::Tokens;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
@@ -19,6 +21,7 @@ use pc_models::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
 /// The request header carrying the idempotency key.
@@ -30,6 +33,8 @@ pub(crate) const CONTINUATION_TOKEN: &str = "ms-continuationtoken";
 pub(crate) struct Call<'a> {
     pub(crate) route: &'a Route,
     pub(crate) headers: &'a HeaderMap,
+    /// The query string, without `?`.
+    pub(crate) query: Option<&'a str>,
     pub(crate) body: &'a [u8],
     pub(crate) now: Duration,
 }
@@ -99,19 +104,28 @@ enum Phase {
     Done,
 }
 
-/// Answers kept per `MS-RequestId`, the oldest forgotten first.
+/// A request body's fingerprint, to tell a repeated request from another one that
+/// reuses its `MS-RequestId`.
+fn fingerprint(body: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Answers kept per `MS-RequestId` (with the fingerprint of the body that got them),
+/// the oldest forgotten first.
 #[derive(Debug, Default)]
 struct Replies {
-    answers: HashMap<(Route, String), Answer>,
+    answers: HashMap<(Route, String), (u64, Answer)>,
     order: VecDeque<(Route, String)>,
 }
 
 impl Replies {
-    fn get(&self, key: &(Route, String)) -> Option<&Answer> {
+    fn get(&self, key: &(Route, String)) -> Option<&(u64, Answer)> {
         self.answers.get(key)
     }
 
-    fn keep(&mut self, key: (Route, String), answer: Answer, capacity: usize) {
+    fn keep(&mut self, key: (Route, String), answer: (u64, Answer), capacity: usize) {
         if capacity == 0 {
             return;
         }
@@ -162,41 +176,91 @@ fn customer_id(text: &str) -> Result<CustomerId, Answer> {
         .map_err(|error| Answer::bad_request(error.to_string()))
 }
 
-fn page_token(offset: usize) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("offset:{offset}"))
+/// One listed collection: which one (for its continuation tokens), how it pages, and
+/// the `uri` of its `links.next`.
+struct Listing {
+    /// Names the collection inside its tokens, e.g. `devices/{cid}/{batch}`.
+    key: String,
+    paging: Paging,
+    /// As the service writes it: relative, no `/v1`, a batch name unencoded, and the
+    /// `?seekOperation=Next` query.
+    next_uri: String,
 }
 
-fn page_offset(headers: &HeaderMap) -> Result<usize, Answer> {
-    let Some(token) = header(headers, CONTINUATION_TOKEN) else {
-        return Ok(0);
-    };
-    base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("offset:")?.parse().ok())
-        .ok_or_else(|| Answer::bad_request(format!("invalid continuation token {token:?}")))
-}
+impl Listing {
+    fn new(config: &SimConfig, operation: Operation, key: String, path: String) -> Self {
+        Self {
+            key,
+            paging: quirks::paging(config, operation),
+            next_uri: format!("{path}?seekOperation=Next"),
+        }
+    }
 
-/// One page of `items` from `offset`, with `continuationToken` and `links.next` when
-/// more follow. `totalCount` counts the items of this page.
-fn page<T>(items: Vec<T>, offset: usize, more: bool, next_uri: &str) -> Collection<T> {
-    let next = more.then(|| page_token(offset + items.len()));
-    Collection {
-        total_count: Some(items.len() as u64),
-        links: Some(Links {
-            next: next.as_ref().map(|token| Link {
-                uri: Some(next_uri.to_owned()),
-                method: Some("GET".to_owned()),
-                headers: Some(vec![KeyValuePair::new("MS-ContinuationToken", token)]),
+    /// A token for the page at `offset` of this collection: `offset:N@key`, base64.
+    fn token(&self, offset: usize) -> String {
+        base64::engine::general_purpose::STANDARD.encode(format!("offset:{offset}@{}", self.key))
+    }
+
+    /// Where the asked-for page starts: 0 without a token. A token that is not one of
+    /// the simulator's is refused; in strict mode so is a token of another collection,
+    /// and a next page asked for without the query of the `links.next` sent with it.
+    fn offset(&self, config: &SimConfig, call: &Call<'_>) -> Result<usize, Answer> {
+        let Some(token) = header(call.headers, CONTINUATION_TOKEN) else {
+            return Ok(0);
+        };
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        let (offset, key) = match text.strip_prefix("offset:") {
+            Some(rest) => rest
+                .split_once('@')
+                .map_or((rest, None), |(n, k)| (n, Some(k))),
+            None => ("", None),
+        };
+        let offset = offset
+            .parse::<usize>()
+            .map_err(|_| Answer::bad_request(format!("invalid continuation token {token:?}")))?;
+        if config.strict {
+            if key != Some(self.key.as_str()) {
+                return Err(Answer::bad_request(format!(
+                    "the continuation token {token:?} was not issued for this collection"
+                )));
+            }
+            if self.paging.link && !strict::has_seek_next(call.query) {
+                return Err(Answer::bad_request(
+                    "a next page is asked for with the query of links.next: ?seekOperation=Next",
+                ));
+            }
+        }
+        Ok(offset)
+    }
+
+    /// One page of `items` from `offset`, with `continuationToken` and `links.next`
+    /// (as [`Paging`] says) when more follow. `totalCount` counts the items of this
+    /// page.
+    fn page<T>(&self, items: Vec<T>, offset: usize, more: bool) -> Collection<T> {
+        let next = more.then(|| self.token(offset + items.len()));
+        Collection {
+            total_count: Some(items.len() as u64),
+            links: Some(Links {
+                next: next
+                    .as_ref()
+                    .filter(|_| self.paging.link)
+                    .map(|token| Link {
+                        uri: Some(self.next_uri.clone()),
+                        method: Some("GET".to_owned()),
+                        headers: Some(vec![KeyValuePair::new("MS-ContinuationToken", token)]),
+                        ..Default::default()
+                    }),
                 ..Default::default()
             }),
+            items: Some(items),
+            continuation_token: next.filter(|_| self.paging.token),
+            attributes: Some(Attributes::of("Collection")),
             ..Default::default()
-        }),
-        items: Some(items),
-        continuation_token: next,
-        attributes: Some(Attributes::of("Collection")),
-        ..Default::default()
+        }
     }
 }
 
@@ -234,13 +298,26 @@ impl Store {
             .then(|| header(call.headers, REQUEST_ID))
             .flatten()
             .map(|id| (call.route.clone(), id.to_ascii_lowercase()));
-        if let Some(answer) = key.as_ref().and_then(|key| self.replies.get(key)) {
+        let body = fingerprint(call.body);
+        if let Some((first, answer)) = key.as_ref().and_then(|key| self.replies.get(key)) {
+            if config.strict && *first != body {
+                let answer = Answer::error(
+                    StatusCode::CONFLICT,
+                    codes::REQUEST_ID_REUSED,
+                    "the MS-RequestId was already used on this route with another body: \
+                     send a new MS-RequestId for each logical call",
+                );
+                return (answer, false);
+            }
             return (answer.clone(), true);
         }
         let answer = self.handle(config, call).unwrap_or_else(|answer| answer);
         if let Some(key) = key {
-            self.replies
-                .keep(key, answer.clone(), config.limits.max_idempotency_entries);
+            self.replies.keep(
+                key,
+                (body, answer.clone()),
+                config.limits.max_idempotency_entries,
+            );
         }
         (answer, false)
     }
@@ -324,7 +401,13 @@ impl Store {
             }
             Route::ListBatches { customer } => {
                 let cid = customer_id(customer)?;
-                let offset = page_offset(call.headers)?;
+                let listing = Listing::new(
+                    config,
+                    Operation::ListBatches,
+                    format!("batches/{cid}"),
+                    format!("/customers/{cid}/deviceBatches"),
+                );
+                let offset = listing.offset(config, call)?;
                 let batches = self
                     .customers
                     .get(&cid)
@@ -337,17 +420,23 @@ impl Store {
                     .map(|batch| render_batch(config, cid, batch, self.customers.get(&cid), now))
                     .collect();
                 let more = offset + items.len() < batches.len();
-                let next = format!("/customers/{cid}/deviceBatches?seekOperation=Next");
                 Ok(Answer::json(
                     StatusCode::OK,
-                    &page(items, offset, more, &next),
+                    &listing.page(items, offset, more),
                 ))
             }
             Route::ListDevices { customer, batch } => {
                 let cid = customer_id(customer)?;
-                let offset = page_offset(call.headers)?;
                 let index = self.find_batch(cid, batch)?;
                 let stored = &self.customers[&cid].batches[index];
+                // Informational, as the service writes it: no /v1, the name unencoded.
+                let listing = Listing::new(
+                    config,
+                    Operation::ListDevices,
+                    format!("devices/{cid}/{}", stored.id),
+                    format!("/customers/{cid}/deviceBatches/{}/devices", stored.id),
+                );
+                let offset = listing.offset(config, call)?;
                 let mut visible = stored.devices.iter().filter(|d| d.visible_at <= now);
                 let items: Vec<Device> = visible
                     .by_ref()
@@ -356,14 +445,9 @@ impl Store {
                     .map(|d| d.device.clone())
                     .collect();
                 let more = visible.next().is_some();
-                // Informational, as the service writes it: no /v1, the name unencoded.
-                let next = format!(
-                    "/customers/{cid}/deviceBatches/{}/devices?seekOperation=Next",
-                    stored.id
-                );
                 Ok(Answer::json(
                     StatusCode::OK,
-                    &page(items, offset, more, &next),
+                    &listing.page(items, offset, more),
                 ))
             }
             Route::DeleteDevice {
@@ -405,11 +489,30 @@ impl Store {
             }
             Route::ListPolicies { customer } => {
                 let cid = customer_id(customer)?;
+                let listing = Listing::new(
+                    config,
+                    Operation::ListPolicies,
+                    format!("policies/{cid}"),
+                    format!("/customers/{cid}/policies"),
+                );
+                let offset = listing.offset(config, call)?;
                 let customer = self.customers.get(&cid);
+                let policies = customer.map_or(&[][..], |c| c.policies.as_slice());
                 let items: Vec<ConfigurationPolicy> = customer
-                    .map(|c| c.policies.iter().map(|p| render_policy(c, p)).collect())
+                    .map(|c| {
+                        policies
+                            .iter()
+                            .skip(offset)
+                            .take(config.page_size.max(1))
+                            .map(|p| render_policy(c, p))
+                            .collect()
+                    })
                     .unwrap_or_default();
-                Ok(Answer::json(StatusCode::OK, &page(items, 0, false, "")))
+                let more = offset + items.len() < policies.len();
+                Ok(Answer::json(
+                    StatusCode::OK,
+                    &listing.page(items, offset, more),
+                ))
             }
             Route::GetPolicy { customer, policy } => {
                 let cid = customer_id(customer)?;
@@ -837,8 +940,22 @@ fn render_job(config: &SimConfig, tid: TrackingId, job: &Job, now: Duration) -> 
     BatchUploadDetails {
         batch_tracking_id: Some(tid),
         status: Some(status),
-        started_time: (phase != Phase::Queued).then(|| timestamp(job.created + config.queue_time)),
-        completed_time: (phase == Phase::Done).then(|| timestamp(finish_time(config, job.created))),
+        started_time: (phase != Phase::Queued).then(|| {
+            let at = job.created + config.queue_time;
+            if config.quirks {
+                quirks::started_time(at)
+            } else {
+                timestamp(at)
+            }
+        }),
+        completed_time: (phase == Phase::Done).then(|| {
+            let at = finish_time(config, job.created);
+            if config.quirks {
+                quirks::completed_time(at)
+            } else {
+                timestamp(at)
+            }
+        }),
         devices_status: Some(devices),
         attributes: Some(Attributes::of("BatchUploadDetails")),
         ..Default::default()

@@ -863,3 +863,135 @@ fn strict_auth_refuses_an_app_only_token_creating_a_batch() {
     );
     assert_eq!(added.status, 202);
 }
+
+#[test]
+fn policies_are_listed_a_page_at_a_time() {
+    let (_sim, _, api) = simulator_with(SimConfig {
+        page_size: 2,
+        ..Default::default()
+    });
+    for n in 0..5 {
+        let reply = api.post("policies", &json!({ "name": format!("P{n}") }));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let mut names = Vec::new();
+    let mut sizes = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..10 {
+        let headers: Vec<(&str, &str)> = token
+            .as_deref()
+            .map(|token| vec![("MS-ContinuationToken", token)])
+            .unwrap_or_default();
+        let page = api
+            .call("GET", "policies?seekOperation=Next", &headers, b"")
+            .json();
+        let items = page["items"].as_array().unwrap();
+        sizes.push(items.len());
+        assert_eq!(page["totalCount"], items.len());
+        names.extend(items.iter().map(|p| p["name"].as_str().unwrap().to_owned()));
+        token = page["continuationToken"].as_str().map(str::to_owned);
+        match &token {
+            Some(token) => {
+                let next = &page["links"]["next"];
+                assert_eq!(
+                    next["uri"],
+                    format!("/customers/{CUSTOMER}/policies?seekOperation=Next")
+                );
+                assert_eq!(next["headers"][0]["key"], "MS-ContinuationToken");
+                assert_eq!(next["headers"][0]["value"], token.as_str());
+            }
+            None => {
+                assert!(page["links"].get("next").is_none());
+                break;
+            }
+        }
+    }
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(names, ["P0", "P1", "P2", "P3", "P4"]);
+}
+
+#[test]
+fn policy_updates_count_against_the_upload_limits() {
+    let (_sim, clock, api) = simulator_with(SimConfig {
+        limits: pc_sim::Limits {
+            max_devices_per_upload: 3,
+            max_devices_per_customer: 5,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    assert_eq!(api.create_batch("b", devices("SN", 3)).status, 202);
+    finish(&clock);
+    let ids: Vec<Value> = api.get("deviceBatches/b/devices").json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| device["id"].clone())
+        .collect();
+    let patch = |ids: &[Value]| {
+        let devices: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ "id": id, "policies": [] }))
+            .collect();
+        api.call(
+            "PATCH",
+            "DevicePolicyUpdates",
+            &[],
+            json!({ "devices": devices }).to_string().as_bytes(),
+        )
+    };
+    // More devices than one upload may hold.
+    let four = [ids.clone(), vec![ids[0].clone()]].concat();
+    let reply = patch(&four);
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.json()["code"], 601);
+    assert!(
+        reply.json()["description"]
+            .as_str()
+            .unwrap()
+            .contains("at most 3 devices")
+    );
+    // Two more bring the customer to its five devices; then nothing more goes in,
+    // neither an update nor an upload.
+    assert_eq!(patch(&ids[..2]).status, 202);
+    let reply = patch(&ids[..1]);
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(
+        reply.json()["description"]
+            .as_str()
+            .unwrap()
+            .contains("at most 5 devices")
+    );
+    assert_eq!(
+        api.call(
+            "POST",
+            "deviceBatches/b/devices",
+            &[],
+            devices("MORE", 1).to_string().as_bytes()
+        )
+        .status,
+        400
+    );
+}
+
+#[test]
+fn policy_updates_count_against_the_job_limit() {
+    let (_sim, _, api) = simulator_with(SimConfig {
+        limits: pc_sim::Limits {
+            max_jobs: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let body = json!({ "devices": [] }).to_string();
+    let patch = || api.call("PATCH", "DevicePolicyUpdates", &[], body.as_bytes());
+    assert_eq!(patch().status, 202);
+    let reply = patch();
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.text().contains("at most 1 batch jobs"),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(api.create_batch("b", devices("SN", 1)).status, 400);
+}

@@ -6,6 +6,7 @@
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub const CUSTOMER: &str = "47021739-3426-40bf-9601-61b4b6d7c793";
@@ -31,6 +32,16 @@ impl Reply {
 
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {:?}", self.text()))
+    }
+
+    /// The body after the byte-order mark it must start with (quirks mode), as JSON.
+    pub fn json_after_bom(&self) -> Value {
+        let body = self
+            .body
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or_else(|| panic!("no byte-order mark: {:?}", self.text()));
+        serde_json::from_slice(body)
             .unwrap_or_else(|error| panic!("not JSON ({error}): {:?}", self.text()))
     }
 
@@ -155,6 +166,24 @@ impl Api {
         send(self.addr, method, &self.path(rest), &headers, body)
     }
 
+    /// A call as a careful client makes it: `Accept`, a JSON `Content-Type` on a body,
+    /// and a new `MS-RequestId` and `MS-CorrelationId`, plus `extra`.
+    pub fn careful(&self, method: &str, rest: &str, extra: &[(&str, &str)], body: &[u8]) -> Reply {
+        let request_id = new_guid();
+        let correlation_id = new_guid();
+        let mut headers = vec![
+            ("MS-RequestId", request_id.as_str()),
+            ("MS-CorrelationId", correlation_id.as_str()),
+        ];
+        headers.retain(|(name, _)| {
+            !extra
+                .iter()
+                .any(|(other, _)| other.eq_ignore_ascii_case(name))
+        });
+        headers.extend_from_slice(extra);
+        self.call(method, rest, &headers, body)
+    }
+
     pub fn get(&self, rest: &str) -> Reply {
         self.call("GET", rest, &[], b"")
     }
@@ -175,6 +204,15 @@ impl Api {
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.json()
     }
+}
+
+/// A new GUID for each call: distinct within a test run.
+pub fn new_guid() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "00000000-0000-4000-8000-{:012x}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Devices with a serial number and a valid hash: `PREFIX-0`, `PREFIX-1`, ...
