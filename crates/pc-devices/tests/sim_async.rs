@@ -43,12 +43,24 @@ fn device(serial: &str) -> Device {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_against_the_simulator() {
+async fn every_operation_against_a_strict_simulator() {
+    every_operation(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_against_a_strict_simulator_with_every_documented_quirk() {
+    every_operation(true).await;
+}
+
+/// The whole flow against a strict simulator, optionally with every documented quirk.
+async fn every_operation(quirks: bool) {
     let sim_clock = Arc::new(ManualClock::default());
     let sim = Simulator::start(
         SimConfig {
             clock: sim_clock.clone(),
             page_size: 2,
+            strict: true,
+            quirks,
             ..Default::default()
         },
         "127.0.0.1:0",

@@ -19,6 +19,7 @@ use support::*;
 /// Faults on a third of the requests, every kind that makes a client retry.
 fn faulty_config(seed: u64) -> SimConfig {
     SimConfig {
+        strict: true,
         seed,
         queue_time: Duration::ZERO,
         process_time: Duration::ZERO,

@@ -14,8 +14,10 @@
 //!   tracking id the simulator answered in full reached the caller;
 //! - (full mode) memory stays flat: resident memory sampled at the start and the end.
 //!
-//! `--quick` (the default, part of `cargo xtask ci`) runs in well under three minutes;
-//! `--full` runs ten times as many operations.
+//! The simulator runs strict (it refuses what a careless client sends), once plainly
+//! and once answering with every quirk the documentation shows. `--quick` (the
+//! default, part of `cargo xtask ci`) runs in well under three minutes; `--full` runs
+//! ten times as many operations.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
@@ -294,25 +296,36 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(full) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("pc-soak: {error}");
-            ExitCode::FAILURE
+    // Both modes refuse what a careless client sends; the second also answers with
+    // every quirk the documentation shows.
+    let mut healthy = true;
+    for quirks in [false, true] {
+        match run(full, quirks) {
+            Ok(ok) => healthy &= ok,
+            Err(error) => {
+                eprintln!("pc-soak: {error}");
+                healthy = false;
+            }
         }
+    }
+    if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
-fn run(full: bool) -> Result<bool, Failure> {
+fn run(full: bool, quirks: bool) -> Result<bool, Failure> {
     let scale = if full { 10 } else { 1 };
-    let (blocking_ops, async_ops, pc_ops) = (60 * scale, 60 * scale, 12 * scale);
+    let (blocking_ops, async_ops, pc_ops) = (40 * scale, 40 * scale, 8 * scale);
     let started = Instant::now();
     let sim = pc_sim::spawn(SimConfig {
         seed: 20_261_205,
         queue_time: Duration::from_millis(10),
         process_time: Duration::from_millis(20),
         page_size: 10,
+        strict: true,
+        quirks,
         faults: FaultConfig {
             rate: FAULT_RATE,
             kinds: FaultKind::ALL.to_vec(),
@@ -467,8 +480,13 @@ fn run(full: bool) -> Result<bool, Failure> {
     let rss_end = rss_kib();
 
     println!(
-        "soak ({}), {:.1}s",
+        "soak ({}, simulator strict{}), {:.1}s",
         if full { "full" } else { "quick" },
+        if quirks {
+            " with every documented quirk"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64()
     );
     println!("  requests seen by the simulator: {}", log.len());

@@ -141,11 +141,13 @@ impl Pc {
     }
 }
 
-/// The simulator with short processing times.
+/// The simulator with short processing times, strict: it refuses what a careless
+/// client sends.
 pub fn sim(queue_ms: u64, process_ms: u64) -> pc_sim::SimHandle {
     pc_sim::spawn(pc_sim::SimConfig {
         queue_time: Duration::from_millis(queue_ms),
         process_time: Duration::from_millis(process_ms),
+        strict: true,
         ..Default::default()
     })
     .unwrap()
