@@ -100,6 +100,9 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 /// The lifetime assumed when the endpoint does not say.
 const ASSUMED_LIFETIME: Duration = Duration::from_secs(300);
 
+/// The longest a token is cached, whatever lifetime the endpoint states.
+const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 #[derive(Default)]
 struct TokenCache {
     slot: Mutex<Option<(Secret, Instant)>>,
@@ -121,8 +124,14 @@ impl TokenCache {
     }
 
     fn store(&self, token: Secret, lifetime: Option<Duration>, fetched_at: Instant) {
-        let lifetime = lifetime.unwrap_or(ASSUMED_LIFETIME);
-        let refresh_at = fetched_at + lifetime.saturating_sub(refresh_margin(lifetime));
+        // An absurd lifetime (`expires_in` of 1e18) is cut to a day: the cache must not
+        // overflow the clock, and a token is asked for again at least that often.
+        let lifetime = lifetime
+            .unwrap_or(ASSUMED_LIFETIME)
+            .min(MAX_CACHED_LIFETIME);
+        let refresh_at = fetched_at
+            .checked_add(lifetime.saturating_sub(refresh_margin(lifetime)))
+            .unwrap_or(fetched_at);
         *self.lock() = Some((token, refresh_at));
     }
 
