@@ -103,9 +103,15 @@ const ASSUMED_LIFETIME: Duration = Duration::from_secs(300);
 /// The longest a token is cached, whatever lifetime the endpoint states.
 const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
+/// The cached token, and the gates that let one fetch run at a time: callers that find
+/// the cache empty while a fetch is under way wait for it and take its token, so
+/// concurrent calls (and concurrent `401`s) cause one token request, not one each. A
+/// refresh token that rolls on use would otherwise be spent twice.
 #[derive(Default)]
 struct TokenCache {
     slot: Mutex<Option<(Secret, Instant)>>,
+    blocking_fetch: Mutex<()>,
+    async_fetch: gate::Gate,
 }
 
 impl TokenCache {
@@ -236,6 +242,14 @@ macro_rules! grant_token_providers {
 }
 
 fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+    if let Some(token) = grant.cache().fresh(ctx.now()) {
+        return Ok(token);
+    }
+    let _one_fetch = match grant.cache().blocking_fetch.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    // Another caller may have fetched while this one waited.
     let started = ctx.now();
     if let Some(token) = grant.cache().fresh(started) {
         return Ok(token);
@@ -245,12 +259,92 @@ fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, E
 }
 
 async fn fetch_async(grant: &dyn Grant, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+    if let Some(token) = grant.cache().fresh(ctx.now()) {
+        return Ok(token);
+    }
+    let _one_fetch = grant.cache().async_fetch.enter().await;
+    // Another task may have fetched while this one waited.
     let started = ctx.now();
     if let Some(token) = grant.cache().fresh(started) {
         return Ok(token);
     }
     let response = ctx.send(grant.request()?).await?;
     finish_fetch(grant, &response, started)
+}
+
+/// A gate one task passes at a time, for any async runtime (std only): a waiting task
+/// is woken when the task inside leaves, whether it finished or was dropped.
+mod gate {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Mutex, MutexGuard};
+    use std::task::{Context, Poll, Waker};
+
+    #[derive(Default)]
+    pub(super) struct Gate {
+        state: Mutex<State>,
+    }
+
+    #[derive(Default)]
+    struct State {
+        taken: bool,
+        waiting: Vec<Waker>,
+    }
+
+    impl Gate {
+        fn state(&self) -> MutexGuard<'_, State> {
+            match self.state.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            }
+        }
+
+        /// Waits until the gate is free and passes it; leaving is dropping the pass.
+        pub(super) fn enter(&self) -> Enter<'_> {
+            Enter { gate: self }
+        }
+    }
+
+    pub(super) struct Enter<'a> {
+        gate: &'a Gate,
+    }
+
+    impl<'a> Future for Enter<'a> {
+        type Output = Pass<'a>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Pass<'a>> {
+            let mut state = self.gate.state();
+            if state.taken {
+                if !state
+                    .waiting
+                    .iter()
+                    .any(|waker| waker.will_wake(cx.waker()))
+                {
+                    state.waiting.push(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            state.taken = true;
+            Poll::Ready(Pass { gate: self.gate })
+        }
+    }
+
+    /// Inside the gate until dropped.
+    pub(super) struct Pass<'a> {
+        gate: &'a Gate,
+    }
+
+    impl Drop for Pass<'_> {
+        fn drop(&mut self) {
+            let waiting = {
+                let mut state = self.gate.state();
+                state.taken = false;
+                std::mem::take(&mut state.waiting)
+            };
+            // Every waiter tries again; one passes, the others wait anew.
+            waiting.into_iter().for_each(Waker::wake);
+        }
+    }
 }
 
 fn finish_fetch(
