@@ -434,6 +434,90 @@ fn parse_device(text: &str) -> Result<DeviceId, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use proptest::prelude::*;
+
+    /// The case count of each property: `default`, or `PROPTEST_CASES` when set.
+    fn cases(default: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(default);
+        ProptestConfig {
+            cases,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// A GUID in a spelling people paste: any case, braces or none, hyphens or none,
+    /// white space around.
+    fn pasted_guid() -> impl Strategy<Value = (uuid::Uuid, String)> {
+        (any::<u128>(), 0..4, any::<bool>(), "[ \t]{0,2}").prop_map(
+            |(bits, style, upper, blank)| {
+                let uuid = uuid::Uuid::from_u128(bits);
+                let text = match style {
+                    0 => uuid.hyphenated().to_string(),
+                    1 => uuid.braced().to_string(),
+                    2 => uuid.simple().to_string(),
+                    _ => uuid.urn().to_string(),
+                };
+                let text = if upper { text.to_uppercase() } else { text };
+                (uuid, format!("{blank}{text}{blank}"))
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(cases(10_000))]
+
+        #[test]
+        fn the_guid_parsers_agree_on_any_text(text in prop_oneof![
+            "\\PC{0,40}",
+            "[0-9a-fA-F{}-]{30,40}",
+            pasted_guid().prop_map(|(_, text)| text),
+        ]) {
+            let guid = parse_guid(&text);
+            let customer = parse_customer(&text);
+            let tracking = parse_tracking(&text);
+            prop_assert_eq!(guid.is_ok(), customer.is_ok(), "{:?}", text);
+            prop_assert_eq!(guid.is_ok(), tracking.is_ok(), "{:?}", text);
+            if let (Ok(customer), Ok(tracking)) = (&customer, &tracking) {
+                prop_assert_eq!(customer.as_uuid(), tracking.as_uuid());
+            }
+            for error in [guid.err(), customer.err(), tracking.err()].into_iter().flatten() {
+                prop_assert!(error.contains(&format!("{text:?}")), "{}", error);
+            }
+        }
+
+        #[test]
+        fn a_pasted_guid_is_read_as_itself((uuid, text) in pasted_guid()) {
+            prop_assert_eq!(parse_customer(&text).map(|id| *id.as_uuid()), Ok(uuid));
+            prop_assert_eq!(parse_tracking(&text).map(|id| *id.as_uuid()), Ok(uuid));
+            prop_assert_eq!(parse_guid(&text), Ok(text.trim().to_owned()));
+        }
+
+        #[test]
+        fn a_name_is_kept_as_typed_unless_it_cannot_be_a_segment(text in prop_oneof![
+            "\\PC{0,24}",
+            "[./ \t?#%]{0,4}",
+        ]) {
+            let cannot = text.trim().is_empty() || text == "." || text == "..";
+            for (what, parsed) in [
+                ("batch id", parse_batch(&text).map(|id| id.as_str().to_owned())),
+                ("device id", parse_device(&text).map(|id| id.as_str().to_owned())),
+            ] {
+                match parsed {
+                    Ok(kept) => {
+                        prop_assert!(!cannot, "{} {:?} accepted", what, text);
+                        prop_assert_eq!(kept, text.clone());
+                    }
+                    Err(error) => {
+                        prop_assert!(cannot, "{} {:?} refused: {}", what, text, error);
+                        prop_assert!(error.contains(what), "{}", error);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

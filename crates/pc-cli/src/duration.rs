@@ -41,6 +41,56 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The case count of each property: `default`, or `PROPTEST_CASES` when set.
+    fn cases(default: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(default);
+        ProptestConfig {
+            cases,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(10_000))]
+
+        #[test]
+        fn any_text_is_read_or_refused_naming_it(text in prop_oneof![
+            "\\PC{0,24}",
+            "[0-9hms .+-]{0,16}",
+            "[0-9]{15,25}(h|m|s|ms)",
+        ]) {
+            match parse_duration(&text) {
+                Ok(_) => prop_assert!(
+                    text.trim().chars().all(|c| c.is_ascii_digit() || "hms".contains(c)),
+                    "read {:?}", text
+                ),
+                Err(error) => prop_assert!(error.contains(&format!("{:?}", text.trim())), "{}", error),
+            }
+        }
+
+        #[test]
+        fn a_duration_is_the_sum_of_its_parts(
+            parts in prop::collection::vec((0u64..1_000_000, prop::sample::select(vec!["h", "m", "s", "ms"])), 1..5),
+            blank in "[ \t]{0,2}",
+        ) {
+            let text: String = parts.iter().map(|(number, unit)| format!("{number}{unit}")).collect();
+            let expected: Duration = parts
+                .iter()
+                .map(|(number, unit)| match *unit {
+                    "h" => Duration::from_secs(number * 3600),
+                    "m" => Duration::from_secs(number * 60),
+                    "s" => Duration::from_secs(*number),
+                    _ => Duration::from_millis(*number),
+                })
+                .sum();
+            prop_assert_eq!(parse_duration(&format!("{blank}{text}{blank}")), Ok(expected));
+        }
+    }
 
     #[test]
     fn the_documented_forms_are_read() {

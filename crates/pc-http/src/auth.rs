@@ -100,9 +100,18 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 /// The lifetime assumed when the endpoint does not say.
 const ASSUMED_LIFETIME: Duration = Duration::from_secs(300);
 
+/// The longest a token is cached, whatever lifetime the endpoint states.
+const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The cached token, and the gates that let one fetch run at a time: callers that find
+/// the cache empty while a fetch is under way wait for it and take its token, so
+/// concurrent calls (and concurrent `401`s) cause one token request, not one each. A
+/// refresh token that rolls on use would otherwise be spent twice.
 #[derive(Default)]
 struct TokenCache {
     slot: Mutex<Option<(Secret, Instant)>>,
+    blocking_fetch: Mutex<()>,
+    async_fetch: gate::Gate,
 }
 
 impl TokenCache {
@@ -121,8 +130,14 @@ impl TokenCache {
     }
 
     fn store(&self, token: Secret, lifetime: Option<Duration>, fetched_at: Instant) {
-        let lifetime = lifetime.unwrap_or(ASSUMED_LIFETIME);
-        let refresh_at = fetched_at + lifetime.saturating_sub(refresh_margin(lifetime));
+        // An absurd lifetime (`expires_in` of 1e18) is cut to a day: the cache must not
+        // overflow the clock, and a token is asked for again at least that often.
+        let lifetime = lifetime
+            .unwrap_or(ASSUMED_LIFETIME)
+            .min(MAX_CACHED_LIFETIME);
+        let refresh_at = fetched_at
+            .checked_add(lifetime.saturating_sub(refresh_margin(lifetime)))
+            .unwrap_or(fetched_at);
         *self.lock() = Some((token, refresh_at));
     }
 
@@ -227,6 +242,14 @@ macro_rules! grant_token_providers {
 }
 
 fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, Error> {
+    if let Some(token) = grant.cache().fresh(ctx.now()) {
+        return Ok(token);
+    }
+    let _one_fetch = match grant.cache().blocking_fetch.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    // Another caller may have fetched while this one waited.
     let started = ctx.now();
     if let Some(token) = grant.cache().fresh(started) {
         return Ok(token);
@@ -236,12 +259,92 @@ fn fetch_blocking(grant: &dyn Grant, ctx: &TokenContext<'_>) -> Result<Secret, E
 }
 
 async fn fetch_async(grant: &dyn Grant, ctx: &AsyncTokenContext<'_>) -> Result<Secret, Error> {
+    if let Some(token) = grant.cache().fresh(ctx.now()) {
+        return Ok(token);
+    }
+    let _one_fetch = grant.cache().async_fetch.enter().await;
+    // Another task may have fetched while this one waited.
     let started = ctx.now();
     if let Some(token) = grant.cache().fresh(started) {
         return Ok(token);
     }
     let response = ctx.send(grant.request()?).await?;
     finish_fetch(grant, &response, started)
+}
+
+/// A gate one task passes at a time, for any async runtime (std only): a waiting task
+/// is woken when the task inside leaves, whether it finished or was dropped.
+mod gate {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Mutex, MutexGuard};
+    use std::task::{Context, Poll, Waker};
+
+    #[derive(Default)]
+    pub(super) struct Gate {
+        state: Mutex<State>,
+    }
+
+    #[derive(Default)]
+    struct State {
+        taken: bool,
+        waiting: Vec<Waker>,
+    }
+
+    impl Gate {
+        fn state(&self) -> MutexGuard<'_, State> {
+            match self.state.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            }
+        }
+
+        /// Waits until the gate is free and passes it; leaving is dropping the pass.
+        pub(super) fn enter(&self) -> Enter<'_> {
+            Enter { gate: self }
+        }
+    }
+
+    pub(super) struct Enter<'a> {
+        gate: &'a Gate,
+    }
+
+    impl<'a> Future for Enter<'a> {
+        type Output = Pass<'a>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Pass<'a>> {
+            let mut state = self.gate.state();
+            if state.taken {
+                if !state
+                    .waiting
+                    .iter()
+                    .any(|waker| waker.will_wake(cx.waker()))
+                {
+                    state.waiting.push(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            state.taken = true;
+            Poll::Ready(Pass { gate: self.gate })
+        }
+    }
+
+    /// Inside the gate until dropped.
+    pub(super) struct Pass<'a> {
+        gate: &'a Gate,
+    }
+
+    impl Drop for Pass<'_> {
+        fn drop(&mut self) {
+            let waiting = {
+                let mut state = self.gate.state();
+                state.taken = false;
+                std::mem::take(&mut state.waiting)
+            };
+            // Every waiter tries again; one passes, the others wait anew.
+            waiting.into_iter().for_each(Waker::wake);
+        }
+    }
 }
 
 fn finish_fetch(

@@ -24,6 +24,8 @@ pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// The lifetime of a device code when the service names none: 15 minutes.
 pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// The longest lifetime of a device code believed: a day.
+const MAX_CODE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// The device authorization grant for a public (or confidential) app.
 ///
@@ -198,6 +200,11 @@ impl DeviceAuthorization {
                 .map(str::to_owned)
         };
         let seconds = |key: &str| value.get(key).and_then(seconds_of);
+        // A lifetime past a day is cut to a day, and the interval to the lifetime: a
+        // flow's deadline stays on the clock, and no poll waits past the code's end.
+        let expires_in = seconds("expires_in")
+            .unwrap_or(DEFAULT_CODE_LIFETIME)
+            .min(MAX_CODE_LIFETIME);
         let missing = |what: &str| {
             Error::malformed(response, format!("the device code answer has no {what}"))
         };
@@ -208,10 +215,11 @@ impl DeviceAuthorization {
                 .or_else(|| text("verification_uri"))
                 .ok_or_else(|| missing("verification_url"))?,
             message: text("message"),
-            expires_in: seconds("expires_in").unwrap_or(DEFAULT_CODE_LIFETIME),
+            expires_in,
             interval: seconds("interval")
                 .filter(|interval| !interval.is_zero())
-                .unwrap_or(DEFAULT_INTERVAL),
+                .unwrap_or(DEFAULT_INTERVAL)
+                .min(expires_in.max(Duration::from_secs(1))),
         })
     }
 
@@ -282,7 +290,9 @@ impl DeviceCodeFlow {
     /// A flow for `authorization`, shown at `now`.
     pub fn new(authorization: &DeviceAuthorization, now: Instant) -> Self {
         Self {
-            deadline: now + authorization.expires_in,
+            deadline: now
+                .checked_add(authorization.expires_in.min(MAX_CODE_LIFETIME))
+                .unwrap_or(now),
             interval: authorization.interval,
             state: DeviceCodeState::Started,
         }
@@ -332,7 +342,7 @@ impl DeviceCodeFlow {
             "authorization_pending" => self.state = DeviceCodeState::Pending,
             "slow_down" => {
                 self.state = DeviceCodeState::SlowDown;
-                self.interval += SLOW_DOWN_STEP;
+                self.interval = self.interval.saturating_add(SLOW_DOWN_STEP);
             }
             "expired_token" | "code_expired" => {
                 self.state = DeviceCodeState::Expired;

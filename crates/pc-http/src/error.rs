@@ -207,8 +207,8 @@ impl Diagnostics {
     pub fn support_ids(&self) -> String {
         format!(
             "MS-CorrelationId {}, MS-RequestId {}",
-            self.correlation_id.as_deref().unwrap_or("none"),
-            self.request_id.as_deref().unwrap_or("none"),
+            clip(self.correlation_id.as_deref().unwrap_or("none"), MAX_ID),
+            clip(self.request_id.as_deref().unwrap_or("none"), MAX_ID),
         )
     }
 
@@ -525,7 +525,12 @@ fn display_api(e: &ApiError) -> String {
         d.path,
         status_text(e.status)
     );
-    match (&e.code, &e.description) {
+    let code = e.code.as_deref().map(|code| clip(code, MAX_CODE));
+    let description = e
+        .description
+        .as_deref()
+        .map(|text| clip(text, MAX_DESCRIPTION));
+    match (&code, &description) {
         (Some(code), Some(desc)) => out.push_str(&format!(": error {code}: {desc}")),
         (Some(code), None) => out.push_str(&format!(": error {code}")),
         (None, Some(desc)) => out.push_str(&format!(": {desc}")),
@@ -544,6 +549,28 @@ fn body_hint(body: &[u8]) -> String {
         Some(snippet) => format!(": {snippet}"),
         None => " and an empty body".to_owned(),
     }
+}
+
+/// The most characters of a service's description a message shows.
+const MAX_DESCRIPTION: usize = 500;
+/// The most characters of an error code a message shows.
+const MAX_CODE: usize = 100;
+/// The most characters of an id (request, correlation, trace) a message shows.
+const MAX_ID: usize = 100;
+
+/// `text` for a message: control characters blanked and at most `max` characters,
+/// `…` when cut, so no answer, however long or odd, makes a message unbounded or
+/// breaks its line.
+fn clip(text: &str, max: usize) -> String {
+    let mut clipped: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        clipped.push('…');
+    }
+    clipped
 }
 
 /// The first 200 characters of a body for a message, without a byte-order mark, trimmed,
@@ -588,7 +615,12 @@ fn display_token(e: &TokenEndpointError) -> String {
     if let Some(status) = e.status {
         out.push_str(&format!(" (HTTP {})", status_text(status)));
     }
-    match (&e.error, &e.description) {
+    let code = e.error.as_deref().map(|code| clip(code, MAX_CODE));
+    let description = e
+        .description
+        .as_deref()
+        .map(|text| clip(text, MAX_DESCRIPTION));
+    match (&code, &description) {
         (Some(code), Some(desc)) => out.push_str(&format!(": {code}: {desc}")),
         (Some(code), None) => out.push_str(&format!(": {code}")),
         (None, Some(desc)) => out.push_str(&format!(": {desc}")),
@@ -596,10 +628,10 @@ fn display_token(e: &TokenEndpointError) -> String {
     }
     let mut ids = Vec::new();
     if let Some(t) = &e.trace_id {
-        ids.push(format!("trace id {t}"));
+        ids.push(format!("trace id {}", clip(t, MAX_ID)));
     }
     if let Some(c) = &e.correlation_id {
-        ids.push(format!("correlation id {c}"));
+        ids.push(format!("correlation id {}", clip(c, MAX_ID)));
     }
     if !ids.is_empty() {
         out.push_str(&format!(" ({})", ids.join(", ")));

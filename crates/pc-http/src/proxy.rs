@@ -45,12 +45,39 @@ impl fmt::Debug for ProxyOptions {
 }
 
 /// The proxy URL with any `user:password@` replaced by `[redacted]@`.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}[redacted]@{}", &url[..s + 3], &url[at + 1..]),
-        (None, Some(at)) => format!("[redacted]@{}", &url[at + 1..]),
-        _ => url.to_owned(),
-    }
+///
+/// Everything from the start of the authority (after a `scheme://` that comes before
+/// the first `@`) to the last `@` is hidden, so a password holding `@`, `/`, `:` or
+/// `://` never shows, whatever the URL's shape; at worst a path is hidden too.
+pub(crate) fn redact_url(url: &str) -> String {
+    let (Some(first_at), Some(last_at)) = (url.find('@'), url.rfind('@')) else {
+        return url.to_owned();
+    };
+    let start = match url.find("://") {
+        Some(scheme_end) if scheme_end < first_at => scheme_end + 3,
+        _ => 0,
+    };
+    format!("{}[redacted]@{}", &url[..start], &url[last_at + 1..])
+}
+
+/// The proxy and no-proxy list the environment names, read through `lookup`:
+/// `https_proxy`, then `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY` (the first set and not
+/// blank wins), and `no_proxy`, then `NO_PROXY`.
+#[cfg_attr(not(any(feature = "ureq", feature = "reqwest")), allow(dead_code))]
+pub(crate) fn from_environment(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> (Option<Secret>, String) {
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .filter_map(|name| lookup(name))
+            .map(|value| value.trim().to_owned())
+            .find(|value| !value.is_empty())
+    };
+    (
+        first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]).map(Secret::new),
+        first(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
+    )
 }
 
 #[cfg(any(feature = "ureq", feature = "reqwest"))]
@@ -83,22 +110,13 @@ mod plan {
         }
     }
 
-    fn env(names: &[&str]) -> Option<String> {
-        names
-            .iter()
-            .filter_map(|n| std::env::var(n).ok())
-            .map(|v| v.trim().to_owned())
-            .find(|v| !v.is_empty())
-    }
-
     impl ProxyPlan {
         pub(crate) fn new(options: &ProxyOptions) -> Result<Self, Error> {
             let (url, no_proxy) = match options {
                 ProxyOptions::Direct => return Ok(Self::default()),
-                ProxyOptions::FromEnvironment => (
-                    env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]).map(Secret::new),
-                    env(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
-                ),
+                ProxyOptions::FromEnvironment => {
+                    super::from_environment(|name| std::env::var(name).ok())
+                }
                 ProxyOptions::Url { url, no_proxy } => (Some(url.clone()), no_proxy.clone()),
             };
             let url = match url {
@@ -238,6 +256,88 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn the_lower_case_variable_wins_then_https_then_all() {
+        let names = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
+        // With the first `k` unset (or blank), the next one wins.
+        for k in 0..names.len() {
+            for blank in ["", " "] {
+                let mut set: HashMap<&str, String> = names
+                    .iter()
+                    .map(|name| (*name, format!("http://{name}.invalid:3128")))
+                    .collect();
+                for name in &names[..k] {
+                    set.insert(name, blank.to_owned());
+                }
+                let (url, _) = from_environment(|name| set.get(name).cloned());
+                assert_eq!(
+                    url.map(|url| url.expose().to_owned()),
+                    Some(format!("http://{}.invalid:3128", names[k])),
+                    "{k} unset"
+                );
+            }
+        }
+        let set: HashMap<&str, &str> =
+            [("no_proxy", "lower.invalid"), ("NO_PROXY", "upper.invalid")]
+                .into_iter()
+                .collect();
+        let (url, no_proxy) = from_environment(|name| set.get(name).map(|v| (*v).to_owned()));
+        assert!(url.is_none());
+        assert_eq!(no_proxy, "lower.invalid");
+        let (_, no_proxy) =
+            from_environment(|name| (name == "NO_PROXY").then(|| "[::1],10.0.0.0/8".to_owned()));
+        assert_eq!(no_proxy, "[::1],10.0.0.0/8");
+    }
+
+    #[test]
+    fn no_proxy_matches_ipv6_addresses_and_ranges() {
+        let np = NoProxy::parse("[2001:db8::1], fd00::/8, ::ffff:10.0.0.0/104, 2001:db8:1::/48");
+        for host in [
+            "[2001:db8::1]",
+            "2001:db8::1",
+            "fd12::5",
+            "[fdff:ffff::1]",
+            "2001:db8:1:ffff::1",
+        ] {
+            assert!(np.matches(host), "{host}");
+        }
+        for host in [
+            "2001:db8::2",
+            "fe00::1",
+            "2001:db8:2::1",
+            "10.0.0.1",
+            "[::1]",
+        ] {
+            assert!(!np.matches(host), "{host}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(10_000)
+        ))]
+
+        #[test]
+        fn redact_url_never_prints_the_password(
+            scheme in prop::option::of(prop::sample::select(vec!["http://", "https://", "socks5://", "HTTP://"])),
+            user in "[a-zA-Z0-9._%-]{0,8}",
+            password in "[a-zA-Z0-9@/:?#%!$&'()*+,;=._~\\-]{0,12}",
+            host in prop::sample::select(vec!["proxy.invalid", "127.0.0.1", "[::1]", "proxy.invalid:3128", ""]),
+            tail in prop::sample::select(vec!["", "/", "/path", "/x://y", "?q=1", "#f", "/a@b"]),
+        ) {
+            let secret = format!("Pw0RD{password}");
+            let url = format!("{}{user}:{secret}@{host}{tail}", scheme.unwrap_or(""));
+            let shown = redact_url(&url);
+            prop_assert!(!shown.contains("Pw0RD"), "{:?} shown as {:?}", url, shown);
+            prop_assert!(shown.contains("[redacted]@"), "{:?}", shown);
+            // A URL without credentials is shown as it is.
+            let plain = format!("{}{host}/path", scheme.unwrap_or(""));
+            prop_assert_eq!(redact_url(&plain), plain);
+        }
+    }
 
     #[test]
     fn no_proxy_matching() {
