@@ -7,6 +7,9 @@
 //! - `bench [--quick]`: the performance figures of docs/PERFORMANCE.md.
 //! - `soak [--quick|--full]`: both clients and `pc` under injected faults
 //!   (docs/RELIABILITY.md); the quick mode is part of `ci`.
+//! - `mutants [--all]`: cargo-mutants over the modules that decide something (the
+//!   decision modules of pc-devices; `--all` adds pc-http's), each mutant bounded in
+//!   time; the figures go to docs/RELIABILITY.md.
 //!
 //! It installs nothing: where a tool is missing it says how to get it.
 
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         "snapshots" => snapshots(rest),
         "bench" => bench(rest),
         "soak" => soak(rest),
+        "mutants" => mutants(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -53,7 +57,8 @@ fn print_help() {
          ci                  fmt, clippy, tests, doc tests, rustdoc, per-feature builds, graph checks\n  \
          snapshots [--accept] review pending snapshot changes; --accept keeps them\n  \
          bench [--quick]     performance figures (quick: a smoke check)\n  \
-         soak [--full]       uploads, waits and listings under injected faults (default: quick)"
+         soak [--full]       uploads, waits and listings under injected faults (default: quick)\n  \
+         mutants [--all]     mutation testing of the modules that decide (needs cargo-mutants)"
     );
 }
 
@@ -329,4 +334,62 @@ fn soak(args: &[String]) -> Result {
         .env("PC_BIN", target.join("release").join("pc"))
         .current_dir(root());
     step(&format!("soak {mode}"), run)
+}
+
+/// The modules mutation testing covers: the ones that decide (retry, wait, paging, the
+/// next-page link, upload parts, tracking ids, paths), by package. `--all` adds the
+/// transport's.
+const MUTANT_MODULES: &[(&str, &[&str])] = &[(
+    "pc-devices",
+    &[
+        "crates/pc-devices/src/wait.rs",
+        "crates/pc-devices/src/paging.rs",
+        "crates/pc-devices/src/upload.rs",
+        "crates/pc-devices/src/ops/tracking.rs",
+        "crates/pc-devices/src/path.rs",
+    ],
+)];
+const MORE_MUTANT_MODULES: &[(&str, &[&str])] = &[(
+    "pc-http",
+    &[
+        "crates/pc-http/src/retry.rs",
+        "crates/pc-http/src/device_code.rs",
+        "crates/pc-http/src/endpoint.rs",
+        "crates/pc-http/src/proxy.rs",
+    ],
+)];
+
+/// `cargo mutants` over [`MUTANT_MODULES`], each package's own tests judging its
+/// mutants, every mutant's test run bounded (a hung mutant counts as caught by time).
+fn mutants(args: &[String]) -> Result {
+    let all = match args {
+        [] => false,
+        [flag] if flag == "--all" => true,
+        _ => return Err("usage: cargo xtask mutants [--all]".to_owned()),
+    };
+    if !has_cargo_subcommand("mutants") {
+        return Err("cargo-mutants is not installed: `cargo install cargo-mutants`".to_owned());
+    }
+    let modules = MUTANT_MODULES
+        .iter()
+        .chain(if all { MORE_MUTANT_MODULES } else { &[] });
+    for (package, files) in modules {
+        let mut run = cargo();
+        run.args([
+            "mutants",
+            "--package",
+            package,
+            "--all-features",
+            "--test-tool",
+            "nextest",
+            "--minimum-test-timeout",
+            "60",
+            "--no-shuffle",
+        ]);
+        for file in *files {
+            run.args(["--file", file]);
+        }
+        step(&format!("cargo mutants -p {package}"), run)?;
+    }
+    Ok(())
 }
