@@ -69,6 +69,16 @@ mod tests {
 
     #[test]
     fn dot_segments_and_empty_ids_are_refused() {
+        let reason = |id: &str| match encode_segment("batch id", id).unwrap_err() {
+            Error::InvalidInput { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reason(""), "it is empty");
+        assert_eq!(
+            reason(".."),
+            "`.` and `..` cannot be sent as a path segment"
+        );
+        assert_eq!(reason(" \t"), "it holds only white space");
         for id in ["", ".", "..", " ", "\t \n"] {
             let error = encode_segment("device id", id).unwrap_err();
             assert!(

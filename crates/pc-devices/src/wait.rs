@@ -386,6 +386,19 @@ mod tests {
     }
 
     #[test]
+    fn the_defaults_are_five_seconds_between_polls_for_half_an_hour() {
+        let options = WaitOptions::default();
+        assert_eq!(options.interval, Duration::from_secs(5));
+        assert_eq!(options.deadline, Duration::from_secs(1800));
+        assert_eq!(options.not_found_grace, None);
+        let debug = format!("{:?}", options.with_progress(|_| {}));
+        assert_eq!(
+            debug,
+            "WaitOptions { interval: 5s, deadline: 1800s, not_found_grace: None, on_progress: Some(\"callback\") }"
+        );
+    }
+
+    #[test]
     fn a_zero_interval_still_moves_time_forward() {
         let t0 = Instant::now();
         let options = WaitOptions {
