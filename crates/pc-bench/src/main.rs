@@ -394,8 +394,12 @@ fn main() -> ExitCode {
     }
     if missed > 0 {
         eprintln!(
-            "pc-bench: {missed} figure(s) missed their target{}",
-            if quick { " by more than 1.5×" } else { "" }
+            "pc-bench: {missed} figure(s) missed their target{}. Each is a ratio to a \
+             baseline measured in the same run; a machine busy with other work can still \
+             tip one over: run `cargo xtask bench{}` again on a quiet machine before \
+             looking for a slowdown",
+            if quick { " by more than 1.5×" } else { "" },
+            if quick { " --quick" } else { "" }
         );
         return ExitCode::FAILURE;
     }

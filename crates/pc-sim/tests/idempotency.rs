@@ -38,17 +38,57 @@ fn a_repeated_post_gets_the_first_answer() {
     let log = sim.request_log();
     assert_eq!(log.iter().filter(|entry| entry.replayed).count(), 1);
 
-    // Deletes and patches are kept too; reads are not.
-    let delete = |id: &str| {
-        api.call("DELETE", "policies/none", &[("MS-RequestId", id)], b"")
-            .status
+    // Deletes and patches are kept too: a repeated delete of what the first one
+    // removed replays its 204, where a new logical call gets the 404.
+    let policy = api
+        .post("policies", &serde_json::json!({"name": "P"}))
+        .json();
+    let policy_path = format!("policies/{}", policy["id"].as_str().unwrap());
+    let delete_id = "d1e2f3a4-0000-4000-8000-000000000001";
+    let delete = |id: &str| api.call("DELETE", &policy_path, &[("MS-RequestId", id)], b"");
+    assert_eq!(delete(delete_id).status, 204);
+    let repeated = delete(delete_id);
+    assert_eq!(repeated.status, 204, "the first answer, replayed");
+    assert_eq!(delete("d1e2f3a4-0000-4000-8000-000000000002").status, 404);
+    let patch_id = "d1e2f3a4-0000-4000-8000-000000000003";
+    let patch = || {
+        api.call(
+            "PATCH",
+            "DevicePolicyUpdates",
+            &[("MS-RequestId", patch_id)],
+            br#"{"devices":[]}"#,
+        )
     };
-    assert_eq!(delete(REQUEST_ID), 404);
+    let first_patch = patch();
+    assert_eq!(patch().header("location"), first_patch.header("location"));
+    // Reads are never replayed: the same id on a GET sees the state of now.
+    let read_id = "d1e2f3a4-0000-4000-8000-000000000004";
+    let read = || {
+        api.call("GET", "deviceBatches", &[("MS-RequestId", read_id)], b"")
+            .json()["totalCount"]
+            .clone()
+    };
+    assert_eq!(read(), 1);
+    assert_eq!(api.create_batch("another", devices("AN", 1)).status, 202);
+    assert_eq!(read(), 2);
+    let log = sim.request_log();
+    let replayed: Vec<&str> = log
+        .iter()
+        .filter(|entry| entry.replayed)
+        .map(|entry| entry.method.as_str())
+        .collect();
+    assert_eq!(replayed, ["POST", "DELETE", "PATCH"]);
 }
 
 #[test]
 fn concurrent_duplicates_create_one_batch() {
-    let sim = pc_sim::spawn(SimConfig::default()).unwrap();
+    // Jobs finish at once, so that the batch's devices can be listed at the end.
+    let sim = pc_sim::spawn(SimConfig {
+        queue_time: std::time::Duration::ZERO,
+        process_time: std::time::Duration::ZERO,
+        ..SimConfig::default()
+    })
+    .unwrap();
     let api = Api::new(sim.local_addr());
     let threads = 16;
     let barrier = Arc::new(Barrier::new(threads));
@@ -107,4 +147,16 @@ fn concurrent_duplicates_create_one_batch() {
         .map(|h| h.join().unwrap().header("location").unwrap().to_owned())
         .collect();
     assert_eq!(locations.len(), 1);
+    // The devices once: three from the create, two from the one add.
+    let listed = api
+        .get("deviceBatches/together/devices?seekOperation=Next")
+        .json();
+    let serials: BTreeSet<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| device["serialNumber"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(serials.len(), 5, "{listed}");
+    assert_eq!(listed["totalCount"], 5);
 }
