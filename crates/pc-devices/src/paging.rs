@@ -361,6 +361,12 @@ mod tests {
                 "{uri}: {error:?}"
             );
             assert_eq!(error.kind(), crate::ErrorKind::Decode);
+            let names_a_host = uri.contains("://") || uri.starts_with("//");
+            assert_eq!(
+                error.to_string().contains("it names a host"),
+                names_a_host,
+                "{uri}: {error}"
+            );
         }
     }
 
