@@ -182,7 +182,7 @@ async fn every_operation(quirks: bool) {
         .configuration_policy(&customer(), &policy_id)
         .await
         .unwrap();
-    client
+    let updated = client
         .update_configuration_policy(
             &customer(),
             &policy_id,
@@ -193,6 +193,8 @@ async fn every_operation(quirks: bool) {
         )
         .await
         .unwrap();
+    assert_eq!(updated.description.as_deref(), Some("Skips the EULA"));
+    assert_eq!(updated.id.as_ref(), Some(&policy_id));
 
     let accepted = client
         .update_device_policies(

@@ -76,10 +76,10 @@ fn check_run(log: &[LoggedRequest], slept: &[Duration], details: &BatchUploadDet
         faults.len() >= 3,
         "the seed should inject several kinds of fault, got {faults:?}"
     );
-    // A throttled attempt is followed by a wait of exactly its Retry-After.
-    if faults.contains(&FaultKind::Throttle) {
-        assert!(slept.contains(&Duration::from_secs(7)), "{slept:?}");
-    }
+    // A throttled attempt is followed by a wait of exactly its Retry-After (the first
+    // request is always throttled).
+    assert!(faults.contains(&FaultKind::Throttle), "{faults:?}");
+    assert!(slept.contains(&Duration::from_secs(7)), "{slept:?}");
 
     // Every attempt of one logical call carries the same MS-RequestId: the attempts
     // group by request id, and each group ends in the one answer that got through.
@@ -130,6 +130,8 @@ fn the_blocking_client_rides_out_faults() {
     use pc_devices::DevicesClient;
 
     let sim = pc_sim::spawn(faulty_config(7)).unwrap();
+    // Whatever the seed draws, the first request is throttled.
+    sim.fail_next(None, &[FaultKind::Throttle]);
     let slept = Arc::new(Mutex::new(Vec::new()));
     let record = slept.clone();
     let client = DevicesClient::builder()
@@ -198,6 +200,7 @@ async fn the_async_client_rides_out_faults() {
     let sim = pc_sim::Simulator::start(faulty_config(11), "127.0.0.1:0")
         .await
         .unwrap();
+    sim.fail_next(None, &[FaultKind::Throttle]);
     let slept = Arc::new(Mutex::new(Vec::new()));
     let client = AsyncDevicesClient::builder()
         .base_url(sim.base_url())

@@ -406,6 +406,27 @@ mod tests {
             resolver.join(Uri::default()).unwrap(),
             "https://api.partnercenter.microsoft.com/"
         );
+        // And both give the right answer, not only the same one.
+        let prefixed = Resolver::new(BaseUrl::parse("https://h.invalid/prefix/").unwrap()).unwrap();
+        let join = |target: &str| {
+            prefixed
+                .join(target.parse().unwrap())
+                .map(|uri| uri.to_string())
+        };
+        assert_eq!(
+            join("/v1/a%20b?x=1").unwrap(),
+            "https://h.invalid/prefix/v1/a%20b?x=1"
+        );
+        assert_eq!(
+            join("https://h.invalid/other").unwrap(),
+            "https://h.invalid/other"
+        );
+        assert!(join("https://evil.invalid/v1").is_err());
+        // An authority-form target names no path: its host is never contacted.
+        assert_eq!(
+            join("example.invalid").unwrap(),
+            "https://h.invalid/prefix/"
+        );
     }
 
     #[test]

@@ -90,7 +90,13 @@ fn latency_delays_then_serves() {
     });
     sim.fail_next(None, &[FaultKind::Latency]);
     assert_eq!(api.get("deviceBatches").status, 200);
-    assert_eq!(sim.request_log()[0].fault, Some(FaultKind::Latency));
+    let entry = &sim.request_log()[0];
+    assert_eq!(entry.fault, Some(FaultKind::Latency));
+    assert!(
+        entry.elapsed >= Duration::from_millis(5),
+        "{:?}",
+        entry.elapsed
+    );
 }
 
 #[test]
