@@ -354,6 +354,9 @@ mod tests {
             "/customers/other/deviceBatches/Lab A%2F1/devices",
             "https://elsewhere.invalid/v1/customers/c/deviceBatches/Lab%20A%2F1/devices",
             "//elsewhere.invalid/customers/c/deviceBatches/Lab%20A%2F1/devices",
+            // Only a whole `/v1` segment is dropped.
+            "/v1customers/c/deviceBatches/Lab A%2F1/devices",
+            "/xy/customers/c/deviceBatches/Lab A%2F1/devices",
         ] {
             let error = next(&link(uri, Some("t2"))).unwrap_err();
             assert!(
@@ -405,6 +408,7 @@ mod tests {
         let mut guard = PageGuard::new("/p", 3, None);
         assert!(guard.next(Some("1")).unwrap().is_some());
         assert!(guard.next(Some("2")).unwrap().is_some());
+        assert_eq!(guard.pages(), 2);
         let error = guard.next(Some("3")).unwrap_err();
         assert_eq!(
             error.to_string(),
