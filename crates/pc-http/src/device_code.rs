@@ -425,6 +425,13 @@ mod tests {
         ))
         .unwrap_err();
         assert!(missing.to_string().contains("device_code"), "{missing}");
+        // Without expires_in or interval, the usual 15 minutes and 5 seconds.
+        let bare = DeviceAuthorization::from_response(&http::Response::new(
+            br#"{"device_code":"d","user_code":"U","verification_url":"u"}"#.to_vec(),
+        ))
+        .unwrap();
+        assert_eq!(bare.expires_in, Duration::from_secs(900));
+        assert_eq!(bare.interval, Duration::from_secs(5));
     }
 
     #[test]
