@@ -10,4 +10,5 @@ mod config;
 mod devices;
 mod faults;
 mod help;
+mod interrupt;
 mod upload;

@@ -1,0 +1,138 @@
+//! Ctrl-C: an interrupted `pc` leaves no partial token file, and the tracking id of an
+//! accepted upload was already on stderr.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// Starts `pc` with `args` and `env`, waits until its stderr holds `marker` (at most
+/// 20 s), sends it SIGINT, and answers its whole stderr.
+fn interrupt_after(args: &[&str], env: &[(&str, &str)], marker: &str) -> String {
+    let mut command = Command::new(PC);
+    command.env_clear().args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 256];
+        while let Ok(n) = stderr.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+            let _ = sender.send(String::from_utf8_lossy(&seen).into_owned());
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let started = Instant::now();
+    loop {
+        let text = receiver
+            .recv_timeout(Duration::from_secs(20))
+            .expect("pc wrote nothing in 20 s");
+        if text.contains(marker) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{text}");
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "pc ignored SIGINT");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    reader.join().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_wait_has_already_named_the_tracking_id() {
+    // The batch stays queued for a minute: the wait is interrupted long before.
+    let sim = pc_sim::spawn(pc_sim::SimConfig {
+        queue_time: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .unwrap();
+    let csv = fixture("get-windowsautopilotinfo.csv");
+    let stderr = interrupt_after(
+        &[
+            "devices",
+            "upload",
+            CUSTOMER,
+            "--new-batch",
+            "interrupted",
+            "--csv",
+        ]
+        .iter()
+        .copied()
+        .chain([csv.to_str().unwrap(), "--wait", "--poll-interval", "50ms"])
+        .collect::<Vec<_>>(),
+        &[
+            ("PARTNER_CENTER_ACCESS_TOKEN", TOKEN),
+            ("PARTNER_CENTER_BASE_URL", &sim.base_url()),
+        ],
+        "tracking id",
+    );
+    let log = sim.request_log();
+    let created: Vec<_> = log
+        .iter()
+        .filter(|entry| entry.operation == Some(pc_sim::Operation::CreateBatch))
+        .collect();
+    assert_eq!(created.len(), 1, "one upload");
+    // The id stderr names is the one the service knows.
+    let tracking = stderr
+        .split("tracking id ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no tracking id: {stderr}"));
+    let status = pc(&["-o", "json", "devices", "batch-status", CUSTOMER, tracking])
+        .token()
+        .base(&sim.base_url())
+        .run();
+    status.assert_code(0);
+    assert_eq!(status.json()["status"], "queued");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sign_in_leaves_no_file() {
+    let sim = pc_sim::spawn(pc_sim::SimConfig {
+        login: pc_sim::LoginConfig {
+            pending_polls: 1_000,
+            interval: Duration::from_millis(20),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let folder = temp_file("placeholder", b"").with_file_name("signin");
+    let path = folder.join("refresh-token");
+    let stderr = interrupt_after(
+        &["auth", "login", "--tenant", "t", "--client-id", "app-1"],
+        &[
+            ("PARTNER_CENTER_AUTHORITY_URL", &sim.base_url()),
+            ("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap()),
+        ],
+        "enter the code",
+    );
+    assert!(stderr.contains("enter the code"), "{stderr}");
+    assert!(!path.exists(), "no token file");
+    let leftovers: Vec<_> = std::fs::read_dir(&folder)
+        .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "nothing half-written: {leftovers:?}");
+}
