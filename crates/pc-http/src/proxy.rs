@@ -53,8 +53,18 @@ pub(crate) fn redact_url(url: &str) -> String {
     let (Some(first_at), Some(last_at)) = (url.find('@'), url.rfind('@')) else {
         return url.to_owned();
     };
+    // Only a real scheme (a letter, then letters, digits, `+`, `-`, `.`) ends at the
+    // first `://`; one inside the credentials is part of them.
+    let is_scheme = |text: &str| {
+        text.starts_with(|c: char| c.is_ascii_alphabetic())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    };
     let start = match url.find("://") {
-        Some(scheme_end) if scheme_end < first_at => scheme_end + 3,
+        Some(scheme_end) if scheme_end < first_at && is_scheme(&url[..scheme_end]) => {
+            scheme_end + 3
+        }
         _ => 0,
     };
     format!("{}[redacted]@{}", &url[..start], &url[last_at + 1..])
@@ -337,6 +347,16 @@ mod tests {
             let plain = format!("{}{host}/path", scheme.unwrap_or(""));
             prop_assert_eq!(redact_url(&plain), plain);
         }
+    }
+
+    #[test]
+    fn a_scheme_inside_the_credentials_is_not_taken_for_the_url_scheme() {
+        let shown = redact_url(":Pw0RD://@proxy.invalid");
+        assert_eq!(shown, "[redacted]@proxy.invalid");
+        assert_eq!(
+            redact_url("http://user:pa55://x@proxy.invalid:3128"),
+            "http://[redacted]@proxy.invalid:3128"
+        );
     }
 
     #[test]
