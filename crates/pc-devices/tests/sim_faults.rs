@@ -243,3 +243,58 @@ async fn the_async_client_rides_out_faults() {
     check_run(&sim.request_log(), &slept.lock().unwrap(), &details);
     sim.shutdown().await;
 }
+
+/// The quirks of a front end under load: a 429 whose `Retry-After` is an HTTP date,
+/// one without `Retry-After`, and 5xx answers that are HTML pages. The client rides
+/// them out with one request id.
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_rides_out_quirky_faults() {
+    use pc_devices::DevicesClient;
+    use pc_sim::Operation;
+
+    let sim = pc_sim::spawn(SimConfig {
+        strict: true,
+        quirks: true,
+        faults: FaultConfig {
+            retry_after_secs: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    sim.fail_next(
+        Some(Operation::ListBatches),
+        &[
+            FaultKind::Throttle,
+            FaultKind::Throttle,
+            FaultKind::InternalError,
+            FaultKind::Unavailable,
+        ],
+    );
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let record = slept.clone();
+    // The real clock: an HTTP-date `Retry-After` is measured against the wall clock,
+    // which the simulator's dates are written from.
+    let client = DevicesClient::builder()
+        .base_url(sim.base_url())
+        .token("any")
+        .options(patient_options())
+        .sleep(move |duration: Duration| record.lock().unwrap().push(duration))
+        .build()
+        .unwrap();
+    let batches = client.device_batches(&customer()).try_collect().unwrap();
+    assert!(batches.is_empty());
+    let log = sim.request_log();
+    let statuses: Vec<_> = log.iter().map(|entry| entry.status).collect();
+    assert_eq!(
+        statuses,
+        [Some(429), Some(429), Some(500), Some(503), Some(200)]
+    );
+    let ids: BTreeSet<_> = log
+        .iter()
+        .filter_map(|entry| entry.header("ms-requestid"))
+        .collect();
+    assert_eq!(ids.len(), 1, "one logical call");
+    assert_eq!(slept.lock().unwrap().len(), 4);
+}
