@@ -430,6 +430,20 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_names_its_parts() {
+        let base = BaseUrl::parse("http://127.0.0.1:8080/prefix/").unwrap();
+        assert_eq!(base.scheme(), "http");
+        assert_eq!(base.authority(), "127.0.0.1:8080");
+        assert_eq!(base.prefix(), "/prefix");
+        let global = BaseUrl::default();
+        assert_eq!(global.scheme(), "https");
+        assert_eq!(global.authority(), "api.partnercenter.microsoft.com");
+        assert_eq!(global.prefix(), "");
+        assert_eq!(Cloud::UsGov.to_string(), "usgov");
+        assert_eq!(Cloud::Global.to_string(), "global");
+    }
+
+    #[test]
     fn clouds_parse_by_name() {
         for c in Cloud::ALL {
             assert_eq!(c.name().parse::<Cloud>().unwrap(), c);
