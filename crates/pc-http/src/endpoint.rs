@@ -439,6 +439,7 @@ mod tests {
         assert_eq!(global.scheme(), "https");
         assert_eq!(global.authority(), "api.partnercenter.microsoft.com");
         assert_eq!(global.prefix(), "");
+        assert_eq!(Resolver::new(base.clone()).unwrap().base(), &base);
         assert_eq!(Cloud::UsGov.to_string(), "usgov");
         assert_eq!(Cloud::Global.to_string(), "global");
     }
