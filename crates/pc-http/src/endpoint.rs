@@ -440,6 +440,12 @@ mod tests {
         assert_eq!(global.authority(), "api.partnercenter.microsoft.com");
         assert_eq!(global.prefix(), "");
         assert_eq!(Resolver::new(base.clone()).unwrap().base(), &base);
+        assert_eq!(base.to_string(), "http://127.0.0.1:8080/prefix");
+        // Each refusal says why.
+        let refusal = |url: &str| check_uri(&url.parse().unwrap()).unwrap_err();
+        assert!(refusal("http://example.invalid/x").contains("plain http is only allowed"));
+        assert!(refusal("ftp://example.invalid/x").contains("scheme \"ftp\" is not supported"));
+        assert!(check_uri(&"HTTP://127.0.0.1/x".parse().unwrap()).is_ok());
         assert_eq!(Cloud::UsGov.to_string(), "usgov");
         assert_eq!(Cloud::Global.to_string(), "global");
     }
