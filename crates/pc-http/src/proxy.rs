@@ -357,6 +357,28 @@ mod tests {
             redact_url("http://user:pa55://x@proxy.invalid:3128"),
             "http://[redacted]@proxy.invalid:3128"
         );
+        // A user name is not a scheme either, though it starts with a letter.
+        assert_eq!(
+            redact_url("user:Pw0RD://x@proxy.invalid"),
+            "[redacted]@proxy.invalid"
+        );
+    }
+
+    #[test]
+    fn proxy_options_and_plans_debug_without_the_password() {
+        let options = ProxyOptions::Url {
+            url: Secret::new("http://user:pa55@proxy.invalid:3128"),
+            no_proxy: ".corp.invalid".into(),
+        };
+        assert_eq!(
+            format!("{options:?}"),
+            r#"Url { url: "http://[redacted]@proxy.invalid:3128", no_proxy: ".corp.invalid" }"#
+        );
+        assert_eq!(format!("{:?}", ProxyOptions::Direct), "Direct");
+        assert_eq!(
+            format!("{:?}", ProxyOptions::FromEnvironment),
+            "FromEnvironment"
+        );
     }
 
     #[test]
@@ -388,6 +410,20 @@ mod tests {
         assert!(NoProxy::parse("*").matches("anything.invalid"));
         assert!(!NoProxy::parse("").matches("anything.invalid"));
         assert!(NoProxy::parse("0.0.0.0/0").matches("8.8.8.8"));
+    }
+
+    #[cfg(any(feature = "ureq", feature = "reqwest"))]
+    #[test]
+    fn a_plan_debugs_its_proxy_without_the_password() {
+        let plan = ProxyPlan::new(&ProxyOptions::Url {
+            url: Secret::new("http://user:pa55@proxy.invalid:3128"),
+            no_proxy: String::new(),
+        })
+        .unwrap();
+        assert_eq!(
+            format!("{plan:?}"),
+            r#"ProxyPlan { url: Some("http://[redacted]@proxy.invalid:3128"), .. }"#
+        );
     }
 
     #[cfg(any(feature = "ureq", feature = "reqwest"))]
