@@ -8,27 +8,12 @@ use pc_sim::{ManualClock, SimConfig, SimHandle};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{Api, CUSTOMER, HASH, OTHER_CUSTOMER, devices, redact, send};
+use support::{Api, CUSTOMER, HASH, OTHER_CUSTOMER, devices, finish, redact, send, simulator_with};
 
 /// A simulator on a manual clock, with the default schedule (300 ms queued, 1 s
 /// processing).
 fn simulator() -> (SimHandle, Arc<ManualClock>, Api) {
     simulator_with(SimConfig::default())
-}
-
-fn simulator_with(config: SimConfig) -> (SimHandle, Arc<ManualClock>, Api) {
-    let clock = Arc::new(ManualClock::default());
-    let sim = pc_sim::spawn(SimConfig {
-        clock: clock.clone(),
-        ..config
-    })
-    .unwrap();
-    let api = Api::new(sim.local_addr());
-    (sim, clock, api)
-}
-
-fn finish(clock: &ManualClock) {
-    clock.advance(Duration::from_millis(1300));
 }
 
 fn snapshot(name: &str, mut value: Value) {

@@ -9,28 +9,13 @@ use pc_sim::{FaultKind, ManualClock, Operation, SimConfig, SimHandle};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use support::{Api, CUSTOMER, HASH, Reply, devices, send};
-
-fn simulator_with(config: SimConfig) -> (SimHandle, Arc<ManualClock>, Api) {
-    let clock = Arc::new(ManualClock::default());
-    let sim = pc_sim::spawn(SimConfig {
-        clock: clock.clone(),
-        ..config
-    })
-    .unwrap();
-    let api = Api::new(sim.local_addr());
-    (sim, clock, api)
-}
+use support::{Api, CUSTOMER, HASH, Reply, devices, finish, send, simulator_with};
 
 fn quirky() -> (SimHandle, Arc<ManualClock>, Api) {
     simulator_with(SimConfig {
         quirks: true,
         ..Default::default()
     })
-}
-
-fn finish(clock: &ManualClock) {
-    clock.advance(Duration::from_millis(1300));
 }
 
 /// An accepted upload's answer: 202, no `Location`, the status path as a JSON string.

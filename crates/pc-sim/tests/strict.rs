@@ -8,29 +8,13 @@ mod support;
 use pc_sim::{ManualClock, SimConfig, SimHandle, codes};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
-use support::{Api, CUSTOMER, Reply, devices, new_guid, send};
-
-fn simulator_with(config: SimConfig) -> (SimHandle, Arc<ManualClock>, Api) {
-    let clock = Arc::new(ManualClock::default());
-    let sim = pc_sim::spawn(SimConfig {
-        clock: clock.clone(),
-        ..config
-    })
-    .unwrap();
-    let api = Api::new(sim.local_addr());
-    (sim, clock, api)
-}
+use support::{Api, CUSTOMER, Reply, devices, finish, new_guid, send, simulator_with};
 
 fn strict() -> (SimHandle, Arc<ManualClock>, Api) {
     simulator_with(SimConfig {
         strict: true,
         ..Default::default()
     })
-}
-
-fn finish(clock: &ManualClock) {
-    clock.advance(Duration::from_millis(1300));
 }
 
 /// Asserts a 400 in the service's error shape whose description mentions `what`.

@@ -9,6 +9,25 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// A simulator on its own thread with a manual clock, and a client for its API.
+pub fn simulator_with(
+    config: pc_sim::SimConfig,
+) -> (pc_sim::SimHandle, std::sync::Arc<pc_sim::ManualClock>, Api) {
+    let clock = std::sync::Arc::new(pc_sim::ManualClock::default());
+    let sim = pc_sim::spawn(pc_sim::SimConfig {
+        clock: clock.clone(),
+        ..config
+    })
+    .unwrap();
+    let api = Api::new(sim.local_addr());
+    (sim, clock, api)
+}
+
+/// Moves the simulator's clock past the default queue and processing times.
+pub fn finish(clock: &pc_sim::ManualClock) {
+    clock.advance(Duration::from_millis(1300));
+}
+
 pub const CUSTOMER: &str = "47021739-3426-40bf-9601-61b4b6d7c793";
 pub const OTHER_CUSTOMER: &str = "0e4c2a5b-8d51-4f0b-9a57-2e7a0c9f3d11";
 /// A valid base64 hardware hash.
