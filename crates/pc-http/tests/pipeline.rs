@@ -1087,6 +1087,55 @@ fn a_call_deadline_on_the_request_stops_retries_that_would_pass_it() {
     assert!(pipeline.send(request).is_ok());
     assert_eq!(clock.sleeps(), [Duration::from_secs(20)]);
     assert_eq!(transport.request_count(), before + 3);
+    assert_eq!(transport.remaining(), 0);
+
+    // The sooner of the two deadlines holds: a pipeline bound to 10 s is not loosened
+    // by a request allowing 60 s.
+    let bounded = Pipeline::new(
+        transport.clone(),
+        StaticToken::new(TOKEN),
+        ClientOptions {
+            retry: RetryPolicy {
+                deadline: Some(Duration::from_secs(10)),
+                ..RetryPolicy::default()
+            },
+            ..options()
+        },
+    )
+    .unwrap()
+    .with_clock(clock.clone())
+    .with_sleep(clock.clone());
+    transport.push_response(429, &[("Retry-After", "20")], "");
+    let mut request = http::Request::get("/v1/x").body(Vec::new()).unwrap();
+    request
+        .extensions_mut()
+        .insert(pc_http::CallDeadline(Duration::from_secs(60)));
+    let err = bounded.send(request).unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
+    assert_eq!(clock.sleeps(), [Duration::from_secs(20)], "no new sleep");
+    // And a request's sooner deadline tightens a pipeline's later one.
+    let loose = Pipeline::new(
+        transport.clone(),
+        StaticToken::new(TOKEN),
+        ClientOptions {
+            retry: RetryPolicy {
+                deadline: Some(Duration::from_secs(60)),
+                ..RetryPolicy::default()
+            },
+            ..options()
+        },
+    )
+    .unwrap()
+    .with_clock(clock.clone())
+    .with_sleep(clock.clone());
+    transport.push_response(429, &[("Retry-After", "20")], "");
+    let mut request = http::Request::get("/v1/x").body(Vec::new()).unwrap();
+    request
+        .extensions_mut()
+        .insert(pc_http::CallDeadline(Duration::from_secs(10)));
+    assert!(loose.send(request).is_err());
+    assert_eq!(clock.sleeps(), [Duration::from_secs(20)], "no new sleep");
+    assert_eq!(transport.remaining(), 0);
 }
 
 #[test]
