@@ -1,8 +1,9 @@
 //! The project's own automation, run as `cargo xtask <task>`.
 //!
 //! - `ci`: everything a submission must pass (formatting, clippy, tests, doc tests,
-//!   rustdoc, each backend feature alone, the README's demo, the dependency-graph
-//!   invariants, the quick bench).
+//!   rustdoc, the tests again with each backend feature alone, the README's demo, every
+//!   example, the dependency-graph invariants, the quick bench, the quick soak).
+//! - `examples`: every example, run as its doc comment says (part of `ci`).
 //! - `snapshots [--accept]`: review pending insta snapshot changes and accept them.
 //! - `bench [--quick]`: the performance figures of docs/PERFORMANCE.md.
 //! - `soak [--quick|--full]`: both clients and `pc` under injected faults
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod examples;
 mod graph;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         "bench" => bench(rest),
         "soak" => soak(rest),
         "mutants" => mutants(rest),
+        "examples" => run_examples(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -54,7 +57,9 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci                  fmt, clippy, tests, doc tests, rustdoc, per-feature builds, graph checks\n  \
+         ci                  fmt, clippy, tests (also per backend alone), doc tests, rustdoc,\n                      \
+         the demo, every example, graph checks, quick bench and soak\n  \
+         examples            run every example (the batch-status ones against `pc sim`)\n  \
          snapshots [--accept] review pending snapshot changes; --accept keeps them\n  \
          bench [--quick]     performance figures (quick: a smoke check)\n  \
          soak [--full]       uploads, waits and listings under injected faults (default: quick)\n  \
@@ -100,14 +105,35 @@ fn has_cargo_subcommand(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Each crate built with one backend feature alone: a workspace build unifies
-/// features, so without this a blocking-only build would never be compiled.
-const FEATURE_BUILDS: &[(&str, &str)] = &[
-    ("pc-http", "ureq"),
-    ("pc-http", "reqwest"),
-    ("pc-devices", "blocking"),
-    ("pc-devices", "async"),
+/// The libraries' tests with one backend alone: a workspace build unifies features, so
+/// without this a blocking-only or async-only build would never be compiled or tested.
+const BACKENDS_ALONE: &[(&str, &str)] = &[
+    ("blocking (ureq) alone", "pc-http/ureq,pc-devices/blocking"),
+    ("async (reqwest) alone", "pc-http/reqwest,pc-devices/async"),
 ];
+
+/// The test command: nextest when installed, else `cargo test`; `scope` picks the
+/// packages and features.
+fn tests(scope: &[&str]) -> Command {
+    let mut tests = cargo();
+    if has_cargo_subcommand("nextest") {
+        tests.args(["nextest", "run", "--locked", "--no-fail-fast"]);
+    } else {
+        eprintln!(
+            "    cargo-nextest not found: using cargo test (`cargo install cargo-nextest` for faster runs)"
+        );
+        tests.args(["test", "--locked", "--no-fail-fast"]);
+    }
+    tests.args(scope).env("INSTA_UPDATE", "no");
+    tests
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, else the workspace's `target/`.
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
 
 fn ci(args: &[String]) -> Result {
     if let Some(unknown) = args.first() {
@@ -130,31 +156,10 @@ fn ci(args: &[String]) -> Result {
     ]);
     step("cargo clippy", clippy)?;
 
-    let mut tests = cargo();
-    if has_cargo_subcommand("nextest") {
-        tests.args([
-            "nextest",
-            "run",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-            "--no-fail-fast",
-        ]);
-    } else {
-        eprintln!(
-            "    cargo-nextest not found: using cargo test (`cargo install cargo-nextest` for faster runs)"
-        );
-        tests.args([
-            "test",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-        ]);
-    }
-    tests.env("INSTA_UPDATE", "no");
-    step("tests", tests)?;
+    step(
+        "tests",
+        tests(&["--workspace", "--all-targets", "--all-features"]),
+    )?;
 
     let mut doctests = cargo();
     doctests.args(["test", "--locked", "--workspace", "--doc", "--all-features"]);
@@ -172,21 +177,17 @@ fn ci(args: &[String]) -> Result {
     doc.env("RUSTDOCFLAGS", "-D warnings");
     step("rustdoc", doc)?;
 
-    for (package, feature) in FEATURE_BUILDS {
-        let mut check = cargo();
-        check.args([
-            "check",
-            "--locked",
+    for (name, features) in BACKENDS_ALONE {
+        let scope = [
             "--package",
-            package,
+            "pc-http",
+            "--package",
+            "pc-devices",
             "--no-default-features",
             "--features",
-            feature,
-        ]);
-        step(
-            &format!("cargo check -p {package} --features {feature} alone"),
-            check,
-        )?;
+            features,
+        ];
+        step(&format!("tests, {name}"), tests(&scope))?;
     }
 
     // The README's first command, as a user runs it: `pc demo` on the bundled simulator
@@ -195,6 +196,7 @@ fn ci(args: &[String]) -> Result {
     demo.args([
         "run",
         "--quiet",
+        "--locked",
         "--release",
         "--package",
         "pc-cli",
@@ -202,6 +204,7 @@ fn ci(args: &[String]) -> Result {
         "demo",
     ]);
     step("the README's demo", demo)?;
+    run_examples(&[])?;
 
     eprintln!("==> dependency-graph invariants");
     graph::check_all()?;
@@ -213,6 +216,17 @@ fn ci(args: &[String]) -> Result {
     soak(&[])?;
     eprintln!("ci: all steps passed");
     Ok(())
+}
+
+/// Every example; the release `pc` serves the simulator and uploads their batch.
+fn run_examples(args: &[String]) -> Result {
+    if let Some(unknown) = args.first() {
+        return Err(format!("`examples` takes no arguments, got `{unknown}`"));
+    }
+    let mut build = cargo();
+    build.args(["build", "--locked", "--release", "--package", "pc-cli"]);
+    step("build the release pc", build)?;
+    examples::run_all(&target_dir().join("release").join("pc"))
 }
 
 fn snapshots(args: &[String]) -> Result {
@@ -326,9 +340,7 @@ fn soak(args: &[String]) -> Result {
         "pc-soak",
     ]);
     step("build pc and pc-soak (release)", build)?;
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target = target_dir();
     let mut run = Command::new(target.join("release").join("pc-soak"));
     run.arg(mode)
         .env("PC_BIN", target.join("release").join("pc"))

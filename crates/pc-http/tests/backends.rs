@@ -1,7 +1,8 @@
-//! One behavioural suite, run against both real backends on a local server at
-//! 127.0.0.1 port 0: statuses, headers, timeouts, truncation, the body cap, the
-//! loopback-only plain http rule, TLS trust, and the proxy.
-#![cfg(all(feature = "ureq", feature = "reqwest"))]
+//! One behavioural suite, run against each real backend built (both in the workspace's
+//! run, one in a feature-alone run) on a local server at 127.0.0.1 port 0: statuses,
+//! headers, timeouts, truncation, the body cap, the loopback-only plain http rule, TLS
+//! trust, and the proxy.
+#![cfg(any(feature = "ureq", feature = "reqwest"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -11,21 +12,33 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pc_http::testing::FakeClock;
+#[cfg(feature = "reqwest")]
+use pc_http::{AsyncHttpTransport, AsyncPipeline, ReqwestTransport};
 use pc_http::{
-    AsyncHttpTransport, AsyncPipeline, ClientOptions, Error, HttpTransport, Pipeline,
-    ReqwestTransport, Secret, StaticToken, TransportError, TransportErrorKind, UreqTransport,
+    ClientOptions, Error, Secret, StaticToken, TransportError, TransportErrorKind,
     proxy::ProxyOptions,
 };
+#[cfg(feature = "ureq")]
+use pc_http::{HttpTransport, Pipeline, UreqTransport};
 use support::server::{Reply, start, tls_config, tls_config_for};
 
 #[derive(Debug, Clone, Copy)]
 enum Backend {
+    #[cfg(feature = "ureq")]
     Ureq,
+    #[cfg(feature = "reqwest")]
     Reqwest,
 }
 
-const BACKENDS: [Backend; 2] = [Backend::Ureq, Backend::Reqwest];
+/// The backends this build has: both in the workspace's run.
+const BACKENDS: &[Backend] = &[
+    #[cfg(feature = "ureq")]
+    Backend::Ureq,
+    #[cfg(feature = "reqwest")]
+    Backend::Reqwest,
+];
 
+#[cfg(feature = "reqwest")]
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -49,7 +62,9 @@ fn send(
     request: http::Request<Vec<u8>>,
 ) -> Result<http::Response<Vec<u8>>, TransportError> {
     match backend {
+        #[cfg(feature = "ureq")]
         Backend::Ureq => UreqTransport::new(options).unwrap().send(request),
+        #[cfg(feature = "reqwest")]
         Backend::Reqwest => {
             let transport = ReqwestTransport::new(options).unwrap();
             runtime().block_on(transport.send(request))
@@ -76,9 +91,11 @@ fn call(
 ) -> Result<http::Response<Vec<u8>>, Error> {
     let clock = FakeClock::new();
     match backend {
+        #[cfg(feature = "ureq")]
         Backend::Ureq => Pipeline::with_ureq(StaticToken::new("b-t0ken"), options)?
             .with_sleep(clock)
             .send(request),
+        #[cfg(feature = "reqwest")]
         Backend::Reqwest => {
             let p = AsyncPipeline::with_reqwest(StaticToken::new("b-t0ken"), options)?
                 .with_sleep(clock);
@@ -89,7 +106,7 @@ fn call(
 
 #[test]
 fn statuses_are_data() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let server = start(None, |_| Reply::status(503, &[("MS-CV", "cv.9")], b"busy"));
         let response = send(backend, &options(), get(&server.url("http", "/x"))).unwrap();
         assert_eq!(response.status(), 503, "{backend:?}");
@@ -100,7 +117,7 @@ fn statuses_are_data() {
 
 #[test]
 fn redirects_are_not_followed() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let server = start(None, |_| {
             Reply::status(302, &[("Location", "http://127.0.0.1:1/elsewhere")], b"")
         });
@@ -111,7 +128,7 @@ fn redirects_are_not_followed() {
 
 #[test]
 fn the_pipeline_sends_its_headers_and_keeps_the_answers() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let server = start(None, |_| {
             Reply::status(
                 202,
@@ -164,7 +181,7 @@ fn the_pipeline_sends_its_headers_and_keeps_the_answers() {
 
 #[test]
 fn the_pipeline_retries_over_the_wire_with_one_request_id() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
         let server = start(None, move |_| {
@@ -191,7 +208,7 @@ fn the_pipeline_retries_over_the_wire_with_one_request_id() {
 
 #[test]
 fn one_timeout_covers_connect_to_last_byte() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let opts = ClientOptions {
             timeout: Duration::from_millis(300),
             ..options()
@@ -225,7 +242,7 @@ fn one_timeout_covers_connect_to_last_byte() {
 fn a_body_that_drips_a_byte_at_a_time_still_times_out_as_a_whole() {
     // A per-read idle timeout would never fire: a byte comes every 100 ms, well within
     // the 300 ms limit, but the whole body would take 5 s.
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let opts = ClientOptions {
             timeout: Duration::from_millis(300),
             ..options()
@@ -248,7 +265,7 @@ fn a_body_that_drips_a_byte_at_a_time_still_times_out_as_a_whole() {
 
 #[test]
 fn a_body_cut_short_is_truncated() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let server = start(None, |_| {
             Reply::Bytes(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b".to_vec())
         });
@@ -262,7 +279,7 @@ fn a_body_cut_short_is_truncated() {
 
 #[test]
 fn bodies_over_the_cap_are_refused() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let opts = ClientOptions {
             max_body_bytes: 1000,
             ..options()
@@ -298,7 +315,7 @@ fn bodies_over_the_cap_are_refused() {
 
 #[test]
 fn plain_http_goes_only_to_loopback_hosts() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         for url in [
             "http://api.example.invalid/v1/x",
             "http://10.0.0.1/v1/x",
@@ -327,7 +344,7 @@ fn refused_connections_are_connect_errors() {
         .local_addr()
         .unwrap()
         .port();
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         assert_eq!(
             failure_kind(backend, &options(), &format!("http://127.0.0.1:{port}/x")),
             TransportErrorKind::Connect,
@@ -340,7 +357,7 @@ fn refused_connections_are_connect_errors() {
 fn tls_trusts_the_extra_root_and_nothing_unknown() {
     let (config, ca_pem) = tls_config();
     let extra = pc_http::tls::parse_pem_certificates(ca_pem.as_bytes()).unwrap();
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let server = start(Some(config.clone()), |_| Reply::status(200, &[], b"secure"));
         let trusted = ClientOptions {
             extra_root_certificates: extra.clone(),
@@ -361,7 +378,7 @@ fn a_trusted_certificate_for_another_host_name_is_refused() {
         extra_root_certificates: pc_http::tls::parse_pem_certificates(ca_pem.as_bytes()).unwrap(),
         ..options()
     };
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let server = start(Some(config.clone()), |_| Reply::status(200, &[], b"secure"));
         let kind = failure_kind(backend, &trusted, &server.url("https", "/x"));
         assert_eq!(
@@ -378,7 +395,7 @@ fn a_trusted_certificate_for_another_host_name_is_refused() {
 
 #[test]
 fn remote_https_goes_through_the_proxy_and_loopback_does_not() {
-    for backend in BACKENDS {
+    for &backend in BACKENDS {
         let proxy = start(None, |_| {
             Reply::Bytes(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec())
         });
