@@ -609,4 +609,77 @@ mod tests {
         let token = parse_token_response(&answer(r#"{"access_token":"t"}"#)).unwrap();
         assert_eq!(token.expires_in, None);
     }
+
+    #[test]
+    fn a_token_given_as_a_number_is_read_as_its_digits() {
+        let token = parse_token_response(&answer(
+            r#"{"access_token":12345,"refresh_token":678,"token_type":"Bearer"}"#,
+        ))
+        .unwrap();
+        assert_eq!(token.access_token.expose(), "12345");
+        assert_eq!(token.refresh_token.unwrap().expose(), "678");
+        assert_eq!(token.token_type.as_deref(), Some("Bearer"));
+        for refused in [r#"{"access_token":""}"#, r#"{"access_token":null}"#, "{}"] {
+            assert!(parse_token_response(&answer(refused)).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_cached_token_is_fresh_until_its_refresh_time_and_not_at_it() {
+        let cache = TokenCache::default();
+        let fetched = Instant::now();
+        // 600 s: replaced 300 s before expiry, so at 300 s exactly.
+        cache.store(Secret::new("t"), Some(Duration::from_secs(600)), fetched);
+        let at = |secs| fetched + Duration::from_secs(secs);
+        assert!(cache.fresh(at(299)).is_some());
+        assert!(cache.fresh(at(300)).is_none());
+        // No lifetime given: five minutes assumed, replaced half-way.
+        cache.store(Secret::new("t"), None, fetched);
+        assert!(cache.fresh(at(149)).is_some());
+        assert!(cache.fresh(at(150)).is_none());
+        // Any longer lifetime is cut to a day, replaced five minutes before.
+        cache.store(
+            Secret::new("t"),
+            Some(Duration::from_secs(u64::MAX)),
+            fetched,
+        );
+        assert!(cache.fresh(at(24 * 3600 - 301)).is_some());
+        assert!(cache.fresh(at(24 * 3600 - 300)).is_none());
+    }
+
+    #[test]
+    fn the_grants_debug_names_where_and_who_but_no_secret() {
+        let credentials = ClientCredentials::new(
+            "https://login.example.invalid",
+            "tenant-1",
+            "client-1",
+            Secret::new("S3cretValue"),
+        )
+        .unwrap();
+        let refresh = RefreshTokenGrant::new(
+            "https://login.example.invalid",
+            "tenant-1",
+            "client-1",
+            Some(Secret::new("S3cretValue")),
+            Secret::new("Refr3shValue"),
+        )
+        .unwrap();
+        for (shown, name) in [
+            (format!("{credentials:?}"), "ClientCredentials"),
+            (format!("{refresh:?}"), "RefreshTokenGrant"),
+        ] {
+            assert!(shown.starts_with(name), "{shown}");
+            for expected in [
+                "https://login.example.invalid/tenant-1/oauth2/token",
+                "client-1",
+                "https://api.partnercenter.microsoft.com",
+                "[redacted]",
+            ] {
+                assert!(shown.contains(expected), "{expected} missing: {shown}");
+            }
+            for secret in ["S3cretValue", "Refr3shValue"] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+    }
 }

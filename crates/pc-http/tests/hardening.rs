@@ -432,3 +432,38 @@ async fn concurrent_calls_and_their_401s_fetch_one_token_each_on_one_async_pipel
     // One fetch for the first token, and one refresh after the four 401s it met.
     assert_eq!(token_requests.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn tasks_waiting_for_a_token_fetch_are_woken_when_it_ends() {
+    // Separate tasks, unlike the branches of one `join!`, have their own wakers: a
+    // waiter that was never woken would hang, and the deadline below would end it.
+    let token_requests = Arc::new(AtomicUsize::new(0));
+    let credentials =
+        ClientCredentials::new("https://login.example.invalid", "t", "c", Secret::new("s"))
+            .unwrap();
+    let options = ClientOptions {
+        base_url: "https://api.example.invalid".parse().unwrap(),
+        ..ClientOptions::default()
+    };
+    let pipeline = AsyncPipeline::new(
+        yielding_transport(token_requests.clone()),
+        credentials,
+        options,
+    )
+    .unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|n| {
+            let pipeline = pipeline.clone();
+            tokio::spawn(async move { pipeline.get(&format!("/v1/{n}")).await.map(drop) })
+        })
+        .collect();
+    let all = async {
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .expect("every task waiting for the token fetch was woken");
+    assert_eq!(token_requests.load(Ordering::SeqCst), 2);
+}

@@ -11,8 +11,9 @@ use std::time::Duration;
 use http::{Method, StatusCode};
 use pc_http::testing::{FakeClock, ScriptedTransport};
 use pc_http::{
-    AsyncPipeline, ClientCredentials, ClientOptions, DecodeErrorKind, Error, ErrorKind, Pipeline,
-    RefreshTokenGrant, RetryPolicy, Secret, StaticToken, TokenProvider, TransportErrorKind,
+    AsyncPipeline, AsyncTokenProvider, ClientCredentials, ClientOptions, DecodeErrorKind, Error,
+    ErrorKind, Pipeline, RefreshTokenGrant, RetryPolicy, Secret, StaticToken, TokenProvider,
+    TransportErrorKind,
 };
 
 const TOKEN: &str = "static-T0KEN-value";
@@ -460,6 +461,15 @@ fn static_tokens_are_not_refreshed_on_401() {
         Some(StatusCode::UNAUTHORIZED)
     );
     assert_eq!(run.transport.request_count(), 1);
+    // Shared behind an `Arc`, the same.
+    let transport = ScriptedTransport::new();
+    transport.push_status(401).push_json(200, "{}");
+    let shared = Arc::new(StaticToken::new(TOKEN));
+    let error = pipeline_with(&transport, &FakeClock::new(), shared, options())
+        .get("/v1/x")
+        .unwrap_err();
+    assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(transport.request_count(), 1);
 }
 
 fn token_answer(token: &str, expires_in: &str) -> String {
@@ -566,9 +576,10 @@ fn cached_tokens_are_replaced_shortly_before_expiry() {
     let clock = FakeClock::new();
     let p = pipeline_with(&transport, &clock, credentials(), options());
     p.get("/v1/x").unwrap();
+    // Replaced 300 s before its expiry: at 3299 s exactly, not a moment later.
     clock.advance(Duration::from_secs(3299 - 1));
     p.get("/v1/x").unwrap();
-    clock.advance(Duration::from_secs(2));
+    clock.advance(Duration::from_secs(1));
     p.get("/v1/x").unwrap();
     let tokens: Vec<_> = transport.requests().iter().map(bearer).collect();
     assert_eq!(
@@ -639,6 +650,7 @@ fn refresh_token_grant_rolls_the_refresh_token() {
         )
         .push_status(401)
         .push_json(200, &token_answer(ISSUED_B, "3599"))
+        .push_json(200, "{}")
         .push_json(200, "{}");
     let clock = FakeClock::new();
     let rolled: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -654,11 +666,15 @@ fn refresh_token_grant_rolls_the_refresh_token() {
         .unwrap()
         .on_new_refresh_token(move |s| rolled2.lock().unwrap().push(s.expose().to_owned())),
     );
-    let shared = grant.clone();
-    let provider = SharedGrant(shared);
-    pipeline_with(&transport, &clock, provider, options())
-        .get("/v1/x")
-        .unwrap();
+    // Shared with the test behind an `Arc`, to read the rolled refresh token afterwards.
+    let pipeline = pipeline_with(&transport, &clock, grant.clone(), options());
+    pipeline.get("/v1/x").unwrap();
+    // The new access token is cached: no token request for the next call.
+    pipeline.get("/v1/y").unwrap();
+    assert_eq!(
+        bearer(&transport.requests()[4]).unwrap(),
+        format!("Bearer {ISSUED_B}")
+    );
     assert_eq!(*rolled.lock().unwrap(), [ROLLED_REFRESH]);
     assert_eq!(grant.refresh_token().expose(), ROLLED_REFRESH);
     let bodies: Vec<String> = transport
@@ -675,21 +691,6 @@ fn refresh_token_grant_rolls_the_refresh_token() {
     assert!(bodies[1].contains(&format!("refresh_token={ROLLED_REFRESH}&")));
 }
 
-/// A provider shared with the test, to read the rolled refresh token afterwards.
-struct SharedGrant(Arc<RefreshTokenGrant>);
-
-impl TokenProvider for SharedGrant {
-    fn token(&self, ctx: &pc_http::TokenContext<'_>) -> Result<Secret, Error> {
-        self.0.token(ctx)
-    }
-    fn invalidate(&self, rejected: &Secret) {
-        TokenProvider::invalidate(self.0.as_ref(), rejected);
-    }
-    fn can_refresh(&self) -> bool {
-        true
-    }
-}
-
 #[test]
 fn closures_are_token_providers() {
     let transport = ScriptedTransport::new();
@@ -698,6 +699,83 @@ fn closures_are_token_providers() {
     let provider = || Ok(Secret::new("from-a-vault"));
     pipeline_with(&transport, &clock, provider, options())
         .get("/v1/x")
+        .unwrap();
+    assert_eq!(
+        bearer(&transport.requests()[0]).unwrap(),
+        "Bearer from-a-vault"
+    );
+}
+
+#[test]
+fn a_token_context_shows_nothing_of_what_it_holds() {
+    let transport = ScriptedTransport::new();
+    let pipeline = pipeline_with(
+        &transport,
+        &FakeClock::new(),
+        StaticToken::new(TOKEN),
+        options(),
+    );
+    assert_eq!(
+        format!("{:?}", pipeline.token_context()),
+        "TokenContext { .. }"
+    );
+}
+
+/// One `GET /v1/x` on an async pipeline over `transport` with `provider`.
+async fn async_get<P: AsyncTokenProvider + 'static>(
+    transport: &ScriptedTransport,
+    provider: P,
+) -> Result<http::Response<Vec<u8>>, Error> {
+    let clock = FakeClock::new();
+    AsyncPipeline::new(transport.clone(), provider, options())
+        .unwrap()
+        .with_clock(clock.clone())
+        .with_sleep(clock)
+        .get("/v1/x")
+        .await
+}
+
+#[tokio::test]
+async fn async_providers_refresh_on_a_401_only_when_they_can_alone_or_shared() {
+    // A static token, alone or behind an `Arc`: the 401 is final.
+    for shared in [false, true] {
+        let transport = ScriptedTransport::new();
+        transport.push_status(401).push_json(200, "{}");
+        let result = if shared {
+            async_get(&transport, Arc::new(StaticToken::new(TOKEN))).await
+        } else {
+            async_get(&transport, StaticToken::new(TOKEN)).await
+        };
+        assert_eq!(
+            result.unwrap_err().status(),
+            Some(StatusCode::UNAUTHORIZED),
+            "shared: {shared}"
+        );
+        assert_eq!(transport.request_count(), 1, "shared: {shared}");
+    }
+    // Client credentials behind an `Arc`: the refused token is forgotten, a new one
+    // fetched, the call repeated once.
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(200, &token_answer(ISSUED_A, "3599"))
+        .push_status(401)
+        .push_json(200, &token_answer(ISSUED_B, "3599"))
+        .push_json(200, "{}");
+    async_get(&transport, Arc::new(credentials()))
+        .await
+        .unwrap();
+    let requests = transport.requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(bearer(&requests[1]).unwrap(), format!("Bearer {ISSUED_A}"));
+    assert_eq!(bearer(&requests[3]).unwrap(), format!("Bearer {ISSUED_B}"));
+}
+
+#[tokio::test]
+async fn async_closures_are_token_providers() {
+    let transport = ScriptedTransport::new();
+    transport.push_json(200, "{}");
+    async_get(&transport, || async { Ok(Secret::new("from-a-vault")) })
+        .await
         .unwrap();
     assert_eq!(
         bearer(&transport.requests()[0]).unwrap(),
@@ -1193,6 +1271,40 @@ fn a_device_code_sign_in_polls_as_the_service_asks_and_never_shows_the_code() {
             assert!(!text.contains(secret), "{secret} leaked into: {text}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_async_device_code_sign_in_polls_as_the_service_asks() {
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(
+            200,
+            r#"{"device_code":"d","user_code":"U","verification_uri":"https://login.example.invalid/device","expires_in":900,"interval":5}"#,
+        )
+        .push_json(400, r#"{"error":"authorization_pending"}"#)
+        .push_json(400, r#"{"error":"slow_down"}"#)
+        .push_json(200, &format!(r#"{{"access_token":"{ISSUED_A}","expires_in":3599}}"#));
+    let clock = FakeClock::new();
+    let pipeline = AsyncPipeline::new(transport.clone(), StaticToken::new(TOKEN), options())
+        .unwrap()
+        .with_clock(clock.clone())
+        .with_sleep(clock.clone());
+    let grant = pc_http::DeviceCodeGrant::new(AUTHORITY, "tenant-1", "client-1", None).unwrap();
+    let token = grant
+        .sign_in_async(&pipeline.token_context(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(token.access_token.expose(), ISSUED_A);
+    // 5 s before each poll, then 10 s after slow_down.
+    assert_eq!(
+        clock.sleeps(),
+        [
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+            Duration::from_secs(10)
+        ]
+    );
+    assert_eq!(transport.request_count(), 4);
 }
 
 #[test]
