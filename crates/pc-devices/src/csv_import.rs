@@ -305,7 +305,9 @@ impl Import {
         let header = match records.next() {
             Some(Ok(header)) => header,
             Some(Err(error)) => {
-                return Err(self.refuse(CsvProblem::at(1 + line_offset, error.to_string())));
+                return Err(
+                    self.refuse(CsvProblem::at(line_at(error.position()), error.to_string()))
+                );
             }
             None => {
                 return Err(self.refuse(CsvProblem::file(

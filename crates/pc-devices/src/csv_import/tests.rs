@@ -231,6 +231,49 @@ fn encodings_that_cannot_be_read_say_so() {
 }
 
 #[test]
+fn a_utf16_problem_names_the_line_it_is_on() {
+    let utf16 = |bom: [u8; 2], text: &str, to_bytes: fn(u16) -> [u8; 2]| {
+        let mut bytes = bom.to_vec();
+        text.encode_utf16()
+            .for_each(|unit| bytes.extend(to_bytes(unit)));
+        bytes
+    };
+    // An unpaired surrogate on line 3.
+    let mut bytes = utf16([0xFF, 0xFE], "a\nb\nc", u16::to_le_bytes);
+    bytes.extend([0x00, 0xD8, b'd', 0x00]);
+    assert_eq!(
+        problems(&bytes),
+        ["line 3: the file is not valid UTF-16 LE text"]
+    );
+    // An odd byte after three lines.
+    let mut bytes = utf16([0xFE, 0xFF], "a\nb\ncd", u16::to_be_bytes);
+    bytes.push(0x00);
+    assert_eq!(
+        problems(&bytes),
+        ["line 3: the file ends in the middle of a UTF-16 BE character"]
+    );
+}
+
+#[test]
+fn blank_lines_count_in_the_line_numbers_with_either_line_ending() {
+    for ending in ["\n", "\r\n"] {
+        let file = [
+            "Device Serial Number,Windows Product ID,Hardware Hash",
+            "",
+            "",
+            "SN-1,PK",
+            "",
+        ]
+        .join(ending);
+        assert_eq!(
+            problems(file.as_bytes()),
+            ["line 4: the row has 2 fields but the header has 3"],
+            "{ending:?}"
+        );
+    }
+}
+
+#[test]
 fn a_row_with_too_few_fields_is_reported() {
     assert_eq!(
         problems(b"Device Serial Number,Windows Product ID,Hardware Hash\nSN-1,PK\n"),
