@@ -274,6 +274,24 @@ fn blank_lines_count_in_the_line_numbers_with_either_line_ending() {
 }
 
 #[test]
+fn a_serial_number_needs_both_manufacturer_and_model() {
+    let file =
+        b"Device Serial Number,Windows Product ID,Hardware Hash,Manufacturer name,Device model\n\
+                 SN-1,,,Contoso,\n\
+                 SN-2,,,,Laptop 7\n\
+                 SN-3,,,Contoso,Laptop 7\n";
+    let lacks = "the device lacks every accepted set of identifiers: it needs a hardware hash, \
+                 a Windows product ID, or a serial number with manufacturer and model";
+    assert_eq!(
+        problems(file),
+        [
+            format!("line 2: {lacks} (it has a serial number but no Device model)"),
+            format!("line 3: {lacks} (it has a serial number but no Manufacturer name)"),
+        ]
+    );
+}
+
+#[test]
 fn a_row_with_too_few_fields_is_reported() {
     assert_eq!(
         problems(b"Device Serial Number,Windows Product ID,Hardware Hash\nSN-1,PK\n"),
