@@ -348,28 +348,45 @@ fn soak(args: &[String]) -> Result {
     step(&format!("soak {mode}"), run)
 }
 
-/// The modules mutation testing covers: the ones that decide (retry, wait, paging, the
-/// next-page link, upload parts, tracking ids, paths), by package. `--all` adds the
-/// transport's.
+/// The modules mutation testing covers: the ones that decide (wait, paging and the
+/// next-page link, upload parts, tracking ids, paths, the Autopilot CSV import, the
+/// operations of the client core), by package. `--all` adds the transport's (retries,
+/// calls and their deadlines, tokens and the device-code grant, endpoints, proxies) and
+/// `pc`'s token file.
 const MUTANT_MODULES: &[(&str, &[&str])] = &[(
     "pc-devices",
     &[
         "crates/pc-devices/src/wait.rs",
         "crates/pc-devices/src/paging.rs",
         "crates/pc-devices/src/upload.rs",
-        "crates/pc-devices/src/ops/tracking.rs",
         "crates/pc-devices/src/path.rs",
+        "crates/pc-devices/src/csv_import.rs",
+        "crates/pc-devices/src/ops/*.rs",
+        "crates/pc-devices/src/blocking.rs",
+        "crates/pc-devices/src/asynchronous.rs",
     ],
 )];
-const MORE_MUTANT_MODULES: &[(&str, &[&str])] = &[(
-    "pc-http",
-    &[
-        "crates/pc-http/src/retry.rs",
-        "crates/pc-http/src/device_code.rs",
-        "crates/pc-http/src/endpoint.rs",
-        "crates/pc-http/src/proxy.rs",
-    ],
-)];
+const MORE_MUTANT_MODULES: &[(&str, &[&str])] = &[
+    (
+        "pc-http",
+        &[
+            "crates/pc-http/src/retry.rs",
+            "crates/pc-http/src/call.rs",
+            "crates/pc-http/src/auth.rs",
+            "crates/pc-http/src/driver.rs",
+            "crates/pc-http/src/device_code.rs",
+            "crates/pc-http/src/endpoint.rs",
+            "crates/pc-http/src/proxy.rs",
+        ],
+    ),
+    (
+        "pc-cli",
+        &[
+            "crates/pc-cli/src/token_file.rs",
+            "crates/pc-cli/src/refresh.rs",
+        ],
+    ),
+];
 
 /// `cargo mutants` over [`MUTANT_MODULES`], each package's own tests judging its
 /// mutants, every mutant's test run bounded (a hung mutant counts as caught by time).
