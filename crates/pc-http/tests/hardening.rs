@@ -404,8 +404,9 @@ fn yielding_transport(
     }
 }
 
-#[tokio::test]
-async fn concurrent_calls_and_their_401s_fetch_one_token_each_on_one_async_pipeline() {
+/// An async pipeline with client credentials over [`yielding_transport`], and its count
+/// of token requests.
+fn yielding_pipeline() -> (AsyncPipeline, Arc<AtomicUsize>) {
     let token_requests = Arc::new(AtomicUsize::new(0));
     let credentials =
         ClientCredentials::new("https://login.example.invalid", "t", "c", Secret::new("s"))
@@ -414,12 +415,14 @@ async fn concurrent_calls_and_their_401s_fetch_one_token_each_on_one_async_pipel
         base_url: "https://api.example.invalid".parse().unwrap(),
         ..ClientOptions::default()
     };
-    let pipeline = AsyncPipeline::new(
-        yielding_transport(token_requests.clone()),
-        credentials,
-        options,
-    )
-    .unwrap();
+    let transport = yielding_transport(token_requests.clone());
+    let pipeline = AsyncPipeline::new(transport, credentials, options).unwrap();
+    (pipeline, token_requests)
+}
+
+#[tokio::test]
+async fn concurrent_calls_and_their_401s_fetch_one_token_each_on_one_async_pipeline() {
+    let (pipeline, token_requests) = yielding_pipeline();
     let (a, b, c, d) = tokio::join!(
         pipeline.get("/v1/a"),
         pipeline.get("/v1/b"),
@@ -437,20 +440,7 @@ async fn concurrent_calls_and_their_401s_fetch_one_token_each_on_one_async_pipel
 async fn tasks_waiting_for_a_token_fetch_are_woken_when_it_ends() {
     // Separate tasks, unlike the branches of one `join!`, have their own wakers: a
     // waiter that was never woken would hang, and the deadline below would end it.
-    let token_requests = Arc::new(AtomicUsize::new(0));
-    let credentials =
-        ClientCredentials::new("https://login.example.invalid", "t", "c", Secret::new("s"))
-            .unwrap();
-    let options = ClientOptions {
-        base_url: "https://api.example.invalid".parse().unwrap(),
-        ..ClientOptions::default()
-    };
-    let pipeline = AsyncPipeline::new(
-        yielding_transport(token_requests.clone()),
-        credentials,
-        options,
-    )
-    .unwrap();
+    let (pipeline, token_requests) = yielding_pipeline();
     let tasks: Vec<_> = (0..4)
         .map(|n| {
             let pipeline = pipeline.clone();
