@@ -18,6 +18,7 @@ use support::*;
 
 fn client(transport: &ScriptedTransport, clock: &FakeClock) -> AsyncDevicesClient {
     AsyncDevicesClient::builder()
+        .base_url("https://partner-center.invalid")
         .token("t0ken")
         .correlation_id("c0rrelation")
         .transport(transport.clone())
@@ -191,6 +192,7 @@ async fn errors_sort_into_kinds() {
             max_retries: 0,
             ..Default::default()
         },
+        base_url: "https://partner-center.invalid".parse().unwrap(),
         ..Default::default()
     };
     let strict = AsyncDevicesClient::builder()
@@ -318,4 +320,29 @@ async fn every_operation_is_a_method_of_the_client() {
     .map(|call| call.replacen(' ', &format!(" {base}"), 1))
     .collect();
     assert_eq!(calls(&transport), expected);
+}
+
+#[tokio::test]
+async fn a_listing_stream_shows_where_it_is_but_never_the_token() {
+    let transport = ScriptedTransport::new();
+    transport.push_json(200, &device_page(0, 2, Some("p2")));
+    let client = client(&transport, &FakeClock::new());
+    let mut stream = client.devices(&customer(), &batch("Lab A"));
+    let before = format!("{stream:?}");
+    stream.next().await.unwrap().unwrap();
+    let after = format!("{stream:?}");
+    assert!(
+        before.starts_with("ItemStream { pages: PageStream { cursor: "),
+        "{before}"
+    );
+    assert!(before.contains("Lab A"), "{before}");
+    assert!(before.ends_with("buffered: 0 }"), "{before}");
+    assert!(after.ends_with("buffered: 1 }"), "{after}");
+    for shown in [&before, &after] {
+        assert!(!shown.contains("t0ken"), "{shown}");
+    }
+    assert_eq!(
+        transport.requests()[0].uri().host(),
+        Some("partner-center.invalid")
+    );
 }

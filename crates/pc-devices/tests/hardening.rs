@@ -114,6 +114,7 @@ async fn no_id_changes_the_path_of_an_async_request() {
         let transport = ScriptedTransport::new();
         script(&transport);
         let client = AsyncDevicesClient::builder()
+            .base_url("https://partner-center.invalid")
             .token("t0ken")
             .transport(transport.clone())
             .clock(FakeClock::new())
