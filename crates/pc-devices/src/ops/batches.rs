@@ -315,3 +315,26 @@ impl Operation for UpdateDevicePolicies {
         parse_accepted(self, response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_status_path_is_built_in_one_buffer_of_its_exact_length() {
+        let op = GetBatchStatus::new(
+            "47021739-3426-40BF-9601-61B4B6D7C793".parse().unwrap(),
+            "0127ed8e-ff72-4983-a3d8-e8d8bd378932".parse().unwrap(),
+        );
+        let path = op.status_path();
+        assert_eq!(
+            path,
+            "/v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/batchJobStatus/0127ed8e-ff72-4983-a3d8-e8d8bd378932"
+        );
+        // Sized once, never grown: the capacity asked for is exactly what it holds.
+        assert_eq!(path.len(), STATUS_PATH_LEN);
+        assert_eq!(path.capacity(), STATUS_PATH_LEN);
+    }
+}
