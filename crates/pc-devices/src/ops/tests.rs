@@ -526,6 +526,31 @@ fn listings_follow_the_services_next_page_link() {
 }
 
 #[test]
+fn every_listing_sends_its_next_pages_continuation_token() {
+    let next = NextPage::token("N3xtPage");
+    let requests = [
+        ListDevices::new(customer(), batch("Lab A"))
+            .with_page(next.clone())
+            .to_request(),
+        ListDeviceBatches::new(customer())
+            .with_page(next.clone())
+            .to_request(),
+        ListConfigurationPolicies::new(customer())
+            .with_page(next)
+            .to_request(),
+    ];
+    for request in requests {
+        let request = request.unwrap();
+        assert_eq!(request.headers()["ms-continuationtoken"], "N3xtPage");
+    }
+    // A first page sends none.
+    let first = ListConfigurationPolicies::new(customer())
+        .to_request()
+        .unwrap();
+    assert!(!first.headers().contains_key("ms-continuationtoken"));
+}
+
+#[test]
 fn deletes_accept_any_success() {
     let op = DeleteDevice::new(customer(), batch("b"), DeviceId::new("d").unwrap());
     op.parse_response(response(204, &[], b"")).unwrap();
