@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use pc_http::{RefreshTokenGrant, Secret, TokenContext, TokenProvider, parse_token_response};
 
@@ -102,12 +102,7 @@ impl TokenFileProvider {
                 ..sign_in
             },
         )?;
-        let lifetime = answer.expires_in.unwrap_or(Duration::from_secs(300));
-        let margin = (lifetime / 2).min(Duration::from_secs(300));
-        *self.slot() = Some((
-            answer.access_token.clone(),
-            started + lifetime.saturating_sub(margin),
-        ));
+        *self.slot() = Some((answer.access_token.clone(), answer.refresh_at(started)));
         Ok(answer.access_token)
     }
 

@@ -59,6 +59,26 @@ pub struct TokenResponse {
     pub token_type: Option<String>,
 }
 
+impl TokenResponse {
+    /// When a token from this answer, fetched at `fetched_at`, should be replaced: five
+    /// minutes before it expires (half-way for a short lifetime), five minutes assumed
+    /// when the endpoint does not say, and at most a day whatever it says, so an
+    /// absurd `expires_in` never overflows the clock. The rule of this crate's own
+    /// providers, for one written elsewhere.
+    pub fn refresh_at(&self, fetched_at: Instant) -> Instant {
+        refresh_at(self.expires_in, fetched_at)
+    }
+}
+
+fn refresh_at(lifetime: Option<Duration>, fetched_at: Instant) -> Instant {
+    let lifetime = lifetime
+        .unwrap_or(ASSUMED_LIFETIME)
+        .min(MAX_CACHED_LIFETIME);
+    fetched_at
+        .checked_add(lifetime.saturating_sub(refresh_margin(lifetime)))
+        .unwrap_or(fetched_at)
+}
+
 /// Reads a token endpoint's successful answer.
 pub fn parse_token_response(response: &http::Response<Vec<u8>>) -> Result<TokenResponse, Error> {
     let value: serde_json::Value = pc_models::from_slice(response.body())
@@ -130,15 +150,7 @@ impl TokenCache {
     }
 
     fn store(&self, token: Secret, lifetime: Option<Duration>, fetched_at: Instant) {
-        // An absurd lifetime (`expires_in` of 1e18) is cut to a day: the cache must not
-        // overflow the clock, and a token is asked for again at least that often.
-        let lifetime = lifetime
-            .unwrap_or(ASSUMED_LIFETIME)
-            .min(MAX_CACHED_LIFETIME);
-        let refresh_at = fetched_at
-            .checked_add(lifetime.saturating_sub(refresh_margin(lifetime)))
-            .unwrap_or(fetched_at);
-        *self.lock() = Some((token, refresh_at));
+        *self.lock() = Some((token, refresh_at(lifetime, fetched_at)));
     }
 
     fn forget(&self, rejected: &Secret) {

@@ -180,9 +180,7 @@ fn login_needs_the_tenant_and_client_id() {
 
 #[test]
 fn a_command_refreshes_from_the_file_and_writes_the_rolled_token_back() {
-    let sim = sim(0, 0);
     let path = token_path();
-    write_sign_in(&path, &sim.base_url(), REFRESH_A);
     let server = Scripted::start(vec![
         token(REFRESH_B),
         Reply::json(200, &[], r#"{"totalCount":0,"items":[]}"#),
@@ -211,6 +209,29 @@ fn a_command_refreshes_from_the_file_and_writes_the_rolled_token_back() {
         seen[1].header("authorization"),
         Some(format!("Bearer {ACCESS}").as_str())
     );
+    assert_eq!(stored(&path)["refreshToken"], REFRESH_B);
+}
+
+#[test]
+fn an_absurd_token_lifetime_from_a_refresh_is_taken_without_overflowing_the_clock() {
+    let path = token_path();
+    let server = Scripted::start(vec![
+        Reply::json(
+            200,
+            &[],
+            &format!(
+                r#"{{"access_token":"{ACCESS}","expires_in":1e19,"refresh_token":"{REFRESH_B}"}}"#
+            ),
+        ),
+        Reply::json(200, &[], r#"{"totalCount":0,"items":[]}"#),
+    ]);
+    write_sign_in(&path, &server.url, REFRESH_A);
+    pc(&["devices", "batches", CUSTOMER])
+        .base(&server.url)
+        .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+        .run()
+        .assert_code(0);
+    assert_eq!(server.seen().len(), 2);
     assert_eq!(stored(&path)["refreshToken"], REFRESH_B);
 }
 
