@@ -138,3 +138,129 @@ impl TokenProvider for TokenFileProvider {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pc_http::testing::{FakeClock, ScriptedTransport};
+    use pc_http::{ClientOptions, Pipeline};
+
+    use super::*;
+
+    const AUTHORITY: &str = "https://login.example.invalid";
+
+    /// A token file holding a sign-in, in a fresh folder of this test.
+    fn token_file(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pc-refresh-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("refresh-token");
+        let sign_in = SignIn {
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "app-1".into(),
+            authority: AUTHORITY.into(),
+            refresh_token: Secret::new("R3fresh"),
+        };
+        token_file::write(&path, &sign_in).unwrap();
+        path
+    }
+
+    fn token_answer(access: &str) -> String {
+        format!(r#"{{"access_token":"{access}","expires_in":600,"refresh_token":"R0lled"}}"#)
+    }
+
+    fn pipeline(transport: &ScriptedTransport, clock: &FakeClock, path: PathBuf) -> Pipeline {
+        let provider = TokenFileProvider::new(path, AUTHORITY.into(), None);
+        let options = ClientOptions {
+            base_url: "https://api.example.invalid".parse().unwrap(),
+            ..ClientOptions::default()
+        };
+        Pipeline::new(transport.clone(), provider, options)
+            .unwrap()
+            .with_clock(clock.clone())
+            .with_sleep(clock.clone())
+    }
+
+    fn bearers(transport: &ScriptedTransport) -> Vec<String> {
+        transport
+            .requests()
+            .iter()
+            .map(|request| {
+                request.headers().get("authorization").map_or_else(
+                    || format!("token request to {}", request.uri().path()),
+                    |value| value.to_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_token_is_used_until_five_minutes_before_it_expires_and_not_at_that_moment() {
+        let path = token_file("cache");
+        let transport = ScriptedTransport::new();
+        transport
+            .push_json(200, &token_answer("first"))
+            .push_json(200, "{}")
+            .push_json(200, "{}")
+            .push_json(200, &token_answer("second"))
+            .push_json(200, "{}");
+        let clock = FakeClock::new();
+        let pipeline = pipeline(&transport, &clock, path.clone());
+        pipeline.get("/v1/x").unwrap();
+        // 600 s: replaced at 300 s.
+        clock.advance(Duration::from_secs(299));
+        pipeline.get("/v1/x").unwrap();
+        clock.advance(Duration::from_secs(1));
+        pipeline.get("/v1/x").unwrap();
+        let token_request = "token request to /contoso.onmicrosoft.com/oauth2/token";
+        assert_eq!(
+            bearers(&transport),
+            [
+                token_request,
+                "Bearer first",
+                "Bearer first",
+                token_request,
+                "Bearer second"
+            ]
+        );
+        let stored = token_file::read(&path).unwrap().unwrap();
+        assert_eq!(stored.refresh_token.expose(), "R0lled");
+    }
+
+    #[test]
+    fn a_refused_token_is_forgotten_and_replaced_once() {
+        let transport = ScriptedTransport::new();
+        transport
+            .push_json(200, &token_answer("first"))
+            .push_status(401)
+            .push_json(200, &token_answer("second"))
+            .push_json(200, "{}");
+        let pipeline = pipeline(&transport, &FakeClock::new(), token_file("refused"));
+        pipeline.get("/v1/x").unwrap();
+        let seen = bearers(&transport);
+        assert_eq!(seen[1], "Bearer first");
+        assert_eq!(seen[3], "Bearer second");
+        // Another token than the one held is not a reason to forget it.
+        let provider = TokenFileProvider::new(token_file("other"), AUTHORITY.into(), None);
+        *provider.slot() = Some((
+            Secret::new("held"),
+            Instant::now() + Duration::from_secs(60),
+        ));
+        TokenProvider::invalidate(&provider, &Secret::new("another"));
+        assert!(provider.slot().is_some());
+        TokenProvider::invalidate(&provider, &Secret::new("held"));
+        assert!(provider.slot().is_none());
+    }
+
+    #[test]
+    fn its_debug_names_the_file_and_authority_and_no_secret() {
+        let path = token_file("debug");
+        let provider =
+            TokenFileProvider::new(path.clone(), AUTHORITY.into(), Some(Secret::new("S3cret")));
+        let shown = format!("{provider:?}");
+        assert!(shown.starts_with("TokenFileProvider"), "{shown}");
+        assert!(shown.contains(&format!("{path:?}")), "{shown}");
+        assert!(shown.contains(AUTHORITY), "{shown}");
+        assert!(!shown.contains("S3cret"), "{shown}");
+    }
+}

@@ -410,21 +410,29 @@ fn the_client_secret_goes_with_the_refresh_only_for_the_files_own_app() {
 
 #[test]
 fn status_warns_about_a_token_file_nearing_its_90_days() {
-    let path = token_path();
-    write_sign_in(&path, "https://login.example.invalid", REFRESH_A);
-    let old = SystemTime::now() - Duration::from_secs(85 * 24 * 60 * 60);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
-    let out = pc(&["auth", "status"])
-        .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
-        .run();
-    out.assert_code(0);
-    assert!(out.stderr.contains("last written 85 days ago"), "{out:#?}");
-    assert!(out.stdout.contains("token file"), "{out:#?}");
+    // Warned from 80 days on: not at 79, at 81 and 85.
+    for (days, warned) in [(79, false), (81, true), (85, true)] {
+        let path = token_path();
+        write_sign_in(&path, "https://login.example.invalid", REFRESH_A);
+        let old = SystemTime::now() - Duration::from_secs(days * 24 * 60 * 60);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let out = pc(&["auth", "status"])
+            .env("PARTNER_CENTER_TOKEN_FILE", path.to_str().unwrap())
+            .run();
+        out.assert_code(0);
+        assert_eq!(
+            out.stderr
+                .contains(&format!("last written {days} days ago")),
+            warned,
+            "{out:#?}"
+        );
+        assert!(out.stdout.contains("token file"), "{out:#?}");
+    }
 }
 
 #[test]
