@@ -312,6 +312,15 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_ins_debug_names_who_and_where_but_never_the_refresh_token() {
+        let shown = format!("{:?}", sign_in("R3freshToken"));
+        assert_eq!(
+            shown,
+            r#"SignIn { tenant: "contoso.onmicrosoft.com", client_id: "app-1", authority: "https://login.microsoftonline.com", .. }"#
+        );
+    }
+
+    #[test]
     fn written_private_with_its_folders_and_read_back() {
         let dir = scratch("write");
         let path = dir.join("a/b/refresh-token");
