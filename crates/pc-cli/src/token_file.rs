@@ -232,14 +232,11 @@ fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// An exclusive lock on `FILE.lock`, released when dropped.
+/// An exclusive lock on `FILE.lock`, released when dropped: closing the file releases
+/// its lock.
 #[derive(Debug)]
-pub struct Lock(File);
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
+pub struct Lock {
+    _file: File,
 }
 
 /// Takes the token file's lock, waiting at most `wait` for another `pc` to release it
@@ -266,7 +263,7 @@ pub fn lock(path: &Path, wait: Duration) -> Result<Lock, Failure> {
     let started = Instant::now();
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(Lock(file)),
+            Ok(()) => return Ok(Lock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -378,6 +375,54 @@ mod tests {
             "{failure}"
         );
         assert_eq!(fs::read(&path).unwrap(), b"not json", "left as it is");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_sign_in_with_an_empty_field_is_refused_and_left_alone() {
+        let dir = scratch("empty");
+        let path = dir.join("refresh-token");
+        let mut no_tenant = sign_in("R3fresh");
+        no_tenant.tenant = " ".into();
+        let mut no_client = sign_in("R3fresh");
+        no_client.client_id = String::new();
+        for (what, stored) in [
+            ("tenant", no_tenant),
+            ("clientId", no_client),
+            ("refreshToken", sign_in(" ")),
+        ] {
+            write(&path, &stored).unwrap();
+            let failure = read(&path).unwrap_err();
+            assert_eq!(failure.exit, Exit::Usage, "{what}");
+            assert!(
+                failure
+                    .message
+                    .contains("has an empty tenant, clientId or refreshToken"),
+                "{what}: {failure}"
+            );
+            assert!(path.exists(), "{what}: left as it is");
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn only_a_missing_file_is_no_sign_in_and_nothing_to_delete() {
+        let dir = scratch("missing");
+        let path = dir.join("refresh-token");
+        assert!(read(&path).unwrap().is_none());
+        assert!(!remove(&path).unwrap());
+        // A folder where the file should be is an error, never "no sign-in".
+        fs::create_dir_all(&path).unwrap();
+        let failure = read(&path).unwrap_err();
+        assert!(
+            failure.message.starts_with("cannot read the token file"),
+            "{failure}"
+        );
+        let failure = remove(&path).unwrap_err();
+        assert!(
+            failure.message.starts_with("cannot delete the token file"),
+            "{failure}"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
