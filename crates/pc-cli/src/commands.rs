@@ -130,12 +130,19 @@ fn show_batch(ctx: &Ctx, answer: &StatusAnswer) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Writes one line to stderr in one write: a Ctrl-C can stop `pc` between two writes,
+/// and a line that names a tracking id must never be cut before the id.
+fn note(mut line: String) {
+    line.push('\n');
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
 fn timed_out(customer: CustomerId, tracking: TrackingId, wait: &Wait<'_>) -> Exit {
-    eprintln!(
+    note(format!(
         "error: batch {tracking} was not finished after waiting {}s (--wait-timeout); \
          ask again later with: pc devices batch-status {customer} {tracking} --wait",
         wait.elapsed().as_secs()
-    );
+    ));
     Exit::WaitTimeout
 }
 
@@ -273,12 +280,12 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
             } else {
                 format!("part {index}/{count} of ")
             };
-            eprintln!(
+            note(format!(
                 "accepted {which}upload to batch \"{name}\": tracking id {} ({} device{})",
                 part.tracking_id,
                 part.devices,
                 if part.devices == 1 { "" } else { "s" }
-            );
+            ));
         },
     );
     let to_part = |part: &UploadPart| Part {
@@ -293,7 +300,7 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
             let parts: Vec<Part> = incomplete.accepted.iter().map(to_part).collect();
             let sent: usize = parts.iter().map(|part| part.devices).sum();
             let exit = fail(&Failure::from(incomplete.error));
-            eprintln!(
+            note(format!(
                 "{} of {count} parts ({sent} devices) were accepted before this one failed \
                  (tracking ids {}); re-running the whole upload is safe with \
                  --batch \"{name}\" --allow-error-codes 806",
@@ -303,7 +310,7 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
                     .map(|part| part.accepted.tracking_id.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ));
             return UploadReport {
                 parts,
                 planned: count,
