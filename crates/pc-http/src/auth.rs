@@ -65,6 +65,16 @@ impl TokenResponse {
     /// when the endpoint does not say, and at most a day whatever it says, so an
     /// absurd `expires_in` never overflows the clock. The rule of this crate's own
     /// providers, for one written elsewhere.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let answer = http::Response::new(br#"{"access_token":"t","expires_in":3599}"#.to_vec());
+    /// let token = pc_http::parse_token_response(&answer)?;
+    /// let fetched = Instant::now();
+    /// assert_eq!(token.refresh_at(fetched), fetched + Duration::from_secs(3599 - 300));
+    /// # Ok::<(), pc_http::Error>(())
+    /// ```
     pub fn refresh_at(&self, fetched_at: Instant) -> Instant {
         refresh_at(self.expires_in, fetched_at)
     }
