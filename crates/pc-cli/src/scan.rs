@@ -406,6 +406,12 @@ mod tests {
         // Escaped text is read too.
         let scan = super::scan(br#"{"status":"fin\u0069shed"}"#).unwrap();
         assert!(scan.is_terminal());
+        // None failed, and two.
+        let scan = super::scan(br#"{"devicesStatus":[{"status":"finished"}]}"#).unwrap();
+        assert_eq!((scan.total, scan.done, scan.failed_count()), (1, 1, 0));
+        let body = br#"{"devicesStatus":[{"status":"finished_with_errors","errorCode":"808"},{"status":"finished_with_errors","errorDescription":"ZtdDeviceDuplicated"}]}"#;
+        let scan = super::scan(body).unwrap();
+        assert_eq!((scan.total, scan.done, scan.failed_count()), (2, 2, 2));
     }
 
     #[test]
