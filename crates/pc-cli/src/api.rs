@@ -259,8 +259,11 @@ impl StatusAnswer {
     }
 
     fn unreadable(&self, error: &dyn fmt::Display) -> Failure {
+        let error = error.to_string();
         let what = if self.json().iter().all(u8::is_ascii_whitespace) {
             "the body is empty where JSON for BatchUploadDetails was expected".to_owned()
+        } else if error.contains("BatchUploadDetails") {
+            error
         } else {
             format!("{error} (expected a BatchUploadDetails object)")
         };
@@ -523,6 +526,47 @@ pub fn check_segment(what: &'static str, id: &str) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(body: &str) -> StatusAnswer {
+        StatusAnswer {
+            bytes: body.as_bytes().to_vec(),
+            status: 200,
+            path: "/v1/customers/c/batchJobStatus/t".into(),
+            ids: "MS-CorrelationId c, MS-RequestId r".into(),
+        }
+    }
+
+    #[test]
+    fn an_unreadable_status_says_what_was_expected_once() {
+        for body in ["[]", "\"finished\"", "{\"status\":", " "] {
+            let failure = answer(body).scan().unwrap_err();
+            assert_eq!(failure.exit, Exit::Transport, "{body}");
+            let message = &failure.message;
+            assert!(
+                message.starts_with(
+                    "the response to GET /v1/customers/c/batchJobStatus/t could not be read: "
+                ),
+                "{message}"
+            );
+            assert_eq!(
+                message.matches("BatchUploadDetails").count(),
+                1,
+                "{body}: {message}"
+            );
+            assert!(
+                message.ends_with("(HTTP 200; MS-CorrelationId c, MS-RequestId r)"),
+                "{message}"
+            );
+        }
+        let failure = answer("[]").scan().unwrap_err();
+        assert!(
+            failure
+                .message
+                .contains("invalid type: sequence, expected a BatchUploadDetails object"),
+            "{}",
+            failure.message
+        );
+    }
 
     #[test]
     fn library_classes_map_onto_the_contract() {
