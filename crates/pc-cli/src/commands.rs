@@ -10,6 +10,7 @@ use pc_devices::{UploadOptions, UploadPart};
 
 use crate::api::{Api, Failure, StatusAnswer, UploadTarget};
 use crate::cli::{BatchStatusArgs, OutputFormat, UploadArgs, WaitArgs};
+use crate::duration::show_duration;
 use crate::exit::Exit;
 use crate::progress::{Progress, ProgressMode};
 use crate::table::{self, Style};
@@ -139,9 +140,9 @@ fn note(mut line: String) {
 
 fn timed_out(customer: CustomerId, tracking: TrackingId, wait: &Wait<'_>) -> Exit {
     note(format!(
-        "error: batch {tracking} was not finished after waiting {}s (--wait-timeout); \
+        "error: batch {tracking} was not finished after waiting {} (--wait-timeout); \
          ask again later with: pc devices batch-status {customer} {tracking} --wait",
-        wait.elapsed().as_secs()
+        show_duration(wait.elapsed())
     ));
     Exit::WaitTimeout
 }

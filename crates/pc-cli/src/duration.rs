@@ -38,6 +38,23 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// Writes a duration as the command line reads it: milliseconds under a second
+/// (`300ms`), else whole hours, minutes and seconds (`12s`, `2m5s`, `1h30m`).
+pub fn show_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    if secs == 0 {
+        return format!("{}ms", duration.as_millis());
+    }
+    let (hours, minutes, seconds) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut text = String::new();
+    for (number, unit) in [(hours, "h"), (minutes, "m"), (seconds, "s")] {
+        if number > 0 {
+            text.push_str(&format!("{number}{unit}"));
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,8 +72,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn durations_are_shown_as_they_are_written() {
+        let ms = Duration::from_millis;
+        let s = Duration::from_secs;
+        for (duration, shown) in [
+            (Duration::ZERO, "0ms"),
+            (ms(300), "300ms"),
+            (ms(999), "999ms"),
+            (ms(1_999), "1s"),
+            (s(12), "12s"),
+            (s(60), "1m"),
+            (s(125), "2m5s"),
+            (s(5_400), "1h30m"),
+            (s(90_061), "25h1m1s"),
+        ] {
+            assert_eq!(show_duration(duration), shown);
+        }
+    }
+
     proptest! {
         #![proptest_config(cases(10_000))]
+
+        #[test]
+        fn a_shown_duration_reads_back_to_itself_truncated(millis in 0u64..400_000_000) {
+            let duration = Duration::from_millis(millis);
+            let truncated = if millis < 1_000 { duration } else { Duration::from_secs(duration.as_secs()) };
+            prop_assert_eq!(parse_duration(&show_duration(duration)), Ok(truncated));
+        }
 
         #[test]
         fn any_text_is_read_or_refused_naming_it(text in prop_oneof![

@@ -203,6 +203,18 @@ fn the_wait_timeout_exits_6_with_the_last_details_and_the_tracking_id() {
     out.assert_code(6);
     assert_eq!(out.json()["status"], "queued");
     assert!(out.stderr.contains(&tracking), "{}", out.stderr);
+    // How long it waited, as a duration is written: at least the 300ms asked for.
+    let waited = out
+        .stderr
+        .split("after waiting ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    let at_least_asked = match waited.strip_suffix("ms") {
+        Some(millis) => millis.parse::<u64>().is_ok_and(|millis| millis >= 300),
+        None => waited.ends_with('s') && !waited.starts_with('0'),
+    };
+    assert!(at_least_asked, "{}", out.stderr);
     assert!(out.elapsed.as_secs() < 20, "{:?}", out.elapsed);
     // In table mode the last table is printed.
     let out = pc(&["devices", "batch-status", CUSTOMER, &tracking])
