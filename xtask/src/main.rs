@@ -352,7 +352,8 @@ fn soak(args: &[String]) -> Result {
 /// next-page link, upload parts, tracking ids, paths, the Autopilot CSV import, the
 /// operations of the client core), by package. `--all` adds the transport's (retries,
 /// calls and their deadlines, tokens and the device-code grant, endpoints, proxies) and
-/// `pc`'s token file.
+/// `pc`'s (the token file, the scan that decides exit codes, the wait, durations, the
+/// credential order).
 const MUTANT_MODULES: &[(&str, &[&str])] = &[(
     "pc-devices",
     &[
@@ -384,6 +385,11 @@ const MORE_MUTANT_MODULES: &[(&str, &[&str])] = &[
         &[
             "crates/pc-cli/src/token_file.rs",
             "crates/pc-cli/src/refresh.rs",
+            "crates/pc-cli/src/scan.rs",
+            "crates/pc-cli/src/wait.rs",
+            "crates/pc-cli/src/exit.rs",
+            "crates/pc-cli/src/duration.rs",
+            "crates/pc-cli/src/config.rs",
         ],
     ),
 ];
