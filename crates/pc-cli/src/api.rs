@@ -283,6 +283,8 @@ impl StatusAnswer {
 #[derive(Debug)]
 pub struct Api {
     client: DevicesClient,
+    /// The token file's provider, when the token comes from it.
+    from_file: Option<Arc<TokenFileProvider>>,
 }
 
 /// A configuration error: exit 2, nothing sent.
@@ -423,10 +425,27 @@ impl Api {
             })?;
         // The first refresh from the token file happens now, so that a locked or
         // refused file is said with its own exit code before anything else is sent.
-        if let Some(provider) = from_file {
+        if let Some(provider) = &from_file {
             provider.refresh(&client.pipeline().token_context())?;
         }
-        Ok(Self { client })
+        Ok(Self { client, from_file })
+    }
+
+    /// What a failed call means for the user. A refresh from the token file inside the
+    /// call (after an hour, or on a `401`) that met a locked or unreadable file comes
+    /// out of the library as a configuration error, its only class for a provider's
+    /// own trouble; the file's failure is said instead, with its own exit code (a lock
+    /// held past its wait is exit 5, as at start).
+    pub fn failure(&self, error: pc_devices::Error) -> Failure {
+        if error.kind() == ErrorKind::InvalidInput
+            && let Some(failure) = self
+                .from_file
+                .as_ref()
+                .and_then(|provider| provider.take_failure())
+        {
+            return failure;
+        }
+        error.into()
     }
 
     /// `GET …/batchJobStatus/{tracking}`: the answer's bytes, as sent. Within a wait,
@@ -467,12 +486,18 @@ impl Api {
 
     /// Every batch of the customer, every page.
     pub fn batches(&self, customer: CustomerId) -> Result<Vec<DeviceBatch>, Failure> {
-        Ok(self.client.device_batches(&customer).try_collect()?)
+        self.client
+            .device_batches(&customer)
+            .try_collect()
+            .map_err(|error| self.failure(error))
     }
 
     /// Every device of a batch, every page.
     pub fn devices(&self, customer: CustomerId, batch: &BatchId) -> Result<Vec<Device>, Failure> {
-        Ok(self.client.devices(&customer, batch).try_collect()?)
+        self.client
+            .devices(&customer, batch)
+            .try_collect()
+            .map_err(|error| self.failure(error))
     }
 
     /// Deletes one device from a batch.
@@ -482,7 +507,9 @@ impl Api {
         batch: &BatchId,
         device: &DeviceId,
     ) -> Result<(), Failure> {
-        Ok(self.client.delete_device(&customer, batch, device)?)
+        self.client
+            .delete_device(&customer, batch, device)
+            .map_err(|error| self.failure(error))
     }
 }
 
@@ -525,7 +552,12 @@ pub fn check_segment(what: &'static str, id: &str) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use pc_http::testing::ScriptedTransport;
+
     use super::*;
+    use crate::token_file;
 
     fn answer(body: &str) -> StatusAnswer {
         StatusAnswer {
@@ -575,5 +607,98 @@ mod tests {
         assert_eq!(exit_of(ErrorKind::Transport), Exit::Transport);
         assert_eq!(exit_of(ErrorKind::Decode), Exit::Transport);
         assert_eq!(exit_of(ErrorKind::WaitTimeout), Exit::WaitTimeout);
+    }
+
+    /// An [`Api`] over a scripted transport whose token comes from a token file (in a
+    /// fresh folder of this test), which a refresh gives up waiting for after 100 ms.
+    fn api_over_a_token_file(name: &str, transport: &ScriptedTransport) -> (Api, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("pc-api-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("refresh-token");
+        let sign_in = token_file::SignIn {
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "app-1".into(),
+            authority: "https://login.example.invalid".into(),
+            refresh_token: Secret::new("R3fresh"),
+        };
+        token_file::write(&path, &sign_in).unwrap();
+        let provider = Arc::new(
+            TokenFileProvider::new(path.clone(), sign_in.authority, None)
+                .with_lock_wait(Duration::from_millis(100)),
+        );
+        let client = DevicesClient::builder()
+            .base_url("https://partner-center.invalid")
+            .token_provider(Arc::clone(&provider))
+            .transport(transport.clone())
+            .build()
+            .unwrap();
+        let api = Api {
+            client,
+            from_file: Some(provider),
+        };
+        (api, path)
+    }
+
+    const TOKEN: &str = r#"{"access_token":"first","expires_in":3600,"refresh_token":"R0lled"}"#;
+
+    #[test]
+    fn a_later_refresh_that_meets_a_locked_token_file_exits_5_naming_the_file() {
+        let transport = ScriptedTransport::new();
+        transport.push_json(200, TOKEN).push_status(401);
+        let (api, path) = api_over_a_token_file("locked", &transport);
+        // The refresh at start, as `connect` makes it; then another pc holds the lock
+        // when a 401 asks for a new token.
+        let provider = api.from_file.as_ref().unwrap();
+        provider
+            .refresh(&api.client.pipeline().token_context())
+            .unwrap();
+        let held = token_file::lock(&path, token_file::LOCK_WAIT).unwrap();
+        let failure = api
+            .batches("0b2a6f2e-5d6c-4f47-9b4f-5c3a1f0e7d21".parse().unwrap())
+            .unwrap_err();
+        drop(held);
+        assert_eq!(failure.exit, Exit::Transport, "{failure}");
+        assert!(
+            failure.message.starts_with(&format!(
+                "the token file {} is locked by another pc",
+                path.display()
+            )),
+            "{failure}"
+        );
+        // The token request and the listing's one page, nothing after the lock.
+        assert_eq!(transport.requests().len(), 2);
+        // Said once: a later configuration error is the call's own.
+        assert!(provider.take_failure().is_none());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn only_a_configuration_error_stands_for_the_token_files_failure() {
+        let transport = ScriptedTransport::new();
+        let (api, path) = api_over_a_token_file("own", &transport);
+        let own = pc_devices::Error::from(pc_http::Error::config("a bad URL"));
+        let failure = api.failure(own);
+        assert_eq!(failure.exit, Exit::Usage);
+        assert!(failure.message.contains("a bad URL"), "{failure}");
+
+        // A refresh met the locked file, but the call failed otherwise: its own failure.
+        let held = token_file::lock(&path, token_file::LOCK_WAIT).unwrap();
+        let provider = api.from_file.as_ref().unwrap();
+        let refused =
+            pc_http::TokenProvider::token(&**provider, &api.client.pipeline().token_context());
+        drop(held);
+        assert_eq!(refused.unwrap_err().kind(), pc_http::ErrorKind::Config);
+        let response = http::Response::new(Vec::new());
+        let decode = pc_devices::Error::from(pc_http::Error::malformed(&response, "not JSON"));
+        let failure = api.failure(decode);
+        assert!(failure.message.contains("not JSON"), "{failure}");
+        let failure = api.failure(pc_http::Error::config("locked").into());
+        assert_eq!(failure.exit, Exit::Transport, "{failure}");
+        assert!(
+            failure.message.contains("is locked by another pc"),
+            "{failure}"
+        );
+        assert!(transport.requests().is_empty());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -153,7 +153,7 @@ pub fn batch_status(ctx: &Ctx, api: &Api, args: &BatchStatusArgs) -> Exit {
     if !args.wait.wait {
         return match api.batch_status(customer, tracking, None) {
             Ok(answer) => finish_batch(ctx, &answer),
-            Err(error) => fail(&error.into()),
+            Err(error) => fail(&api.failure(error)),
         };
     }
     let wait = Wait::new(
@@ -300,7 +300,7 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
         Err(pc_devices::Error::UploadIncomplete(incomplete)) => {
             let parts: Vec<Part> = incomplete.accepted.iter().map(to_part).collect();
             let sent: usize = parts.iter().map(|part| part.devices).sum();
-            let exit = fail(&Failure::from(incomplete.error));
+            let exit = fail(&api.failure(incomplete.error));
             note(format!(
                 "{} of {count} parts ({sent} devices) were accepted before this one failed \
                  (tracking ids {}); re-running the whole upload is safe with \
@@ -322,7 +322,7 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
             return UploadReport {
                 parts: Vec::new(),
                 planned: count,
-                exit: fail(&error.into()),
+                exit: fail(&api.failure(error)),
             };
         }
     };

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pc_http::{RefreshTokenGrant, Secret, TokenContext, TokenProvider, parse_token_response};
 
@@ -48,6 +48,11 @@ pub struct TokenFileProvider {
     authority: String,
     client_secret: Option<Secret>,
     cache: Mutex<Option<(Secret, Instant)>>,
+    lock_wait: Duration,
+    /// The file's own failure in a refresh made inside a call, which the library can
+    /// only carry as a configuration error; [`TokenFileProvider::take_failure`] gives
+    /// it back with its exit code.
+    failed: Mutex<Option<Failure>>,
 }
 
 impl std::fmt::Debug for TokenFileProvider {
@@ -67,14 +72,32 @@ impl TokenFileProvider {
             authority,
             client_secret,
             cache: Mutex::new(None),
+            lock_wait: LOCK_WAIT,
+            failed: Mutex::new(None),
         }
+    }
+
+    /// How long a refresh waits for another `pc` to release the file's lock.
+    #[cfg(test)]
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The file's failure (locked, unreadable, gone) in the last refresh made inside a
+    /// call, as it was: the call itself failed with a configuration error saying it.
+    pub fn take_failure(&self) -> Option<Failure> {
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// A new access token: under the file's lock, the file's refresh token is spent
     /// and the rolled one (if the endpoint hands one out) written back. A refused
     /// refresh token leaves the file as it is.
     pub fn refresh(&self, ctx: &TokenContext<'_>) -> Result<Secret, RefreshFailure> {
-        let _lock = token_file::lock(&self.path, LOCK_WAIT)?;
+        let _lock = token_file::lock(&self.path, self.lock_wait)?;
         let sign_in = token_file::read(&self.path)?.ok_or_else(|| {
             Failure::usage(format!(
                 "the token file {} is gone; run `pc auth login`",
@@ -121,9 +144,14 @@ impl TokenProvider for TokenFileProvider {
         self.refresh(ctx).map_err(|failure| match failure {
             RefreshFailure::Library(error) => error,
             // A later refresh (after an hour, or a 401) that meets a locked or broken
-            // file: the library knows no such class, so it says it as a configuration
-            // problem.
-            RefreshFailure::File(failure) => pc_http::Error::config(failure.message),
+            // file: the library knows no such class, so the call fails as a
+            // configuration problem saying it, and the failure itself, with its exit
+            // code, waits for `take_failure`.
+            RefreshFailure::File(failure) => {
+                let error = pc_http::Error::config(failure.message.clone());
+                *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(failure);
+                error
+            }
         })
     }
 

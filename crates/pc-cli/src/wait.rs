@@ -98,7 +98,7 @@ impl<'a> Wait<'a> {
                 Err(error) => {
                     match after_failed_poll(now, self.started, first_poll, &error, &options) {
                         Some(step) => step,
-                        None => return Polled::Failed(error.into()),
+                        None => return Polled::Failed(self.api.failure(error)),
                     }
                 }
             };
