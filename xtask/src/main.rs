@@ -223,10 +223,16 @@ fn run_examples(args: &[String]) -> Result {
     if let Some(unknown) = args.first() {
         return Err(format!("`examples` takes no arguments, got `{unknown}`"));
     }
+    examples::run_all(&release_pc()?)
+}
+
+/// Builds the release `pc` and gives its path: the examples, the bench's targets 4 and 5
+/// run it as a user would.
+fn release_pc() -> Result<PathBuf> {
     let mut build = cargo();
     build.args(["build", "--locked", "--release", "--package", "pc-cli"]);
     step("build the release pc", build)?;
-    examples::run_all(&target_dir().join("release").join("pc"))
+    Ok(target_dir().join("release").join("pc"))
 }
 
 fn snapshots(args: &[String]) -> Result {
@@ -310,9 +316,7 @@ fn bench(args: &[String]) -> Result {
         _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
     };
     // Targets 4 and 5 run the release `pc` as a user would; pc-bench finds it beside itself.
-    let mut build = cargo();
-    build.args(["build", "--release", "--package", "pc-cli"]);
-    step("build the release pc", build)?;
+    release_pc()?;
     let mut run = cargo();
     run.args(["run", "--release", "--package", "pc-bench", "--"]);
     if quick {
