@@ -557,7 +557,7 @@ mod tests {
     use pc_http::testing::ScriptedTransport;
 
     use super::*;
-    use crate::token_file;
+    use crate::{refresh, token_file};
 
     fn answer(body: &str) -> StatusAnswer {
         StatusAnswer {
@@ -612,18 +612,9 @@ mod tests {
     /// An [`Api`] over a scripted transport whose token comes from a token file (in a
     /// fresh folder of this test), which a refresh gives up waiting for after 100 ms.
     fn api_over_a_token_file(name: &str, transport: &ScriptedTransport) -> (Api, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("pc-api-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("refresh-token");
-        let sign_in = token_file::SignIn {
-            tenant: "contoso.onmicrosoft.com".into(),
-            client_id: "app-1".into(),
-            authority: "https://login.example.invalid".into(),
-            refresh_token: Secret::new("R3fresh"),
-        };
-        token_file::write(&path, &sign_in).unwrap();
+        let path = refresh::tests::token_file(&format!("api-{name}"));
         let provider = Arc::new(
-            TokenFileProvider::new(path.clone(), sign_in.authority, None)
+            TokenFileProvider::new(path.clone(), refresh::tests::AUTHORITY.into(), None)
                 .with_lock_wait(Duration::from_millis(100)),
         );
         let client = DevicesClient::builder()

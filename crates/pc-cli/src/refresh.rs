@@ -168,7 +168,7 @@ impl TokenProvider for TokenFileProvider {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use pc_http::testing::{FakeClock, ScriptedTransport};
@@ -176,10 +176,11 @@ mod tests {
 
     use super::*;
 
-    const AUTHORITY: &str = "https://login.example.invalid";
+    /// The authority of [`token_file`]'s sign-in.
+    pub(crate) const AUTHORITY: &str = "https://login.example.invalid";
 
-    /// A token file holding a sign-in, in a fresh folder of this test.
-    fn token_file(name: &str) -> PathBuf {
+    /// A token file holding a sign-in, in a fresh folder named after `name`.
+    pub(crate) fn token_file(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("pc-refresh-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("refresh-token");
