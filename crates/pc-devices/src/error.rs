@@ -120,6 +120,10 @@ pub enum ErrorKind {
     Decode,
     /// A wait passed its deadline.
     WaitTimeout,
+    /// The token provider failed for a reason of its own (its store locked or
+    /// unreadable): no request was sent with a token from it; see
+    /// [`pc_http::Error::TokenProvider`].
+    TokenProvider,
 }
 
 impl fmt::Debug for Error {
@@ -147,6 +151,7 @@ impl Error {
                 pc_http::ErrorKind::Config => ErrorKind::InvalidInput,
                 pc_http::ErrorKind::Api | pc_http::ErrorKind::TokenEndpoint => ErrorKind::Api,
                 pc_http::ErrorKind::Decode => ErrorKind::Decode,
+                pc_http::ErrorKind::TokenProvider => ErrorKind::TokenProvider,
                 _ => ErrorKind::Transport,
             },
             Error::Decode(_)
@@ -436,6 +441,15 @@ mod tests {
         let cut = snippet(long.as_bytes()).unwrap();
         assert_eq!(cut.chars().count(), 121);
         assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn a_token_providers_own_failure_is_its_own_class() {
+        let own = std::io::Error::other("the token store is locked");
+        let error = Error::from(pc_http::Error::token_provider(own));
+        assert_eq!(error.kind(), ErrorKind::TokenProvider);
+        assert_eq!(error.to_string(), "the token store is locked");
+        assert_eq!(error.status(), None);
     }
 
     #[test]

@@ -386,6 +386,13 @@ pub enum Error {
     /// The token endpoint refused to issue a token.
     #[error("{}", display_token(.0))]
     TokenEndpoint(Box<TokenEndpointError>),
+    /// A token provider failed for a reason of its own (a token store that is locked,
+    /// unreadable or unreachable), before any token endpoint answered: no request was
+    /// sent with a token from it. The provider's error is kept as it was made, so its
+    /// caller can take it back ([`Error::token_provider_error`]); `Display` is its
+    /// sentence.
+    #[error("{0}")]
+    TokenProvider(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 impl fmt::Debug for Error {
@@ -422,12 +429,46 @@ pub enum ErrorKind {
     Config,
     /// [`Error::TokenEndpoint`].
     TokenEndpoint,
+    /// [`Error::TokenProvider`].
+    TokenProvider,
 }
 
 impl Error {
     /// A configuration error with a message for people.
     pub fn config(message: impl Into<String>) -> Self {
         Self::Config(message.into())
+    }
+
+    /// A token provider's own failure, kept as it is (see [`Error::TokenProvider`]).
+    ///
+    /// ```
+    /// use pc_http::{Error, ErrorKind};
+    ///
+    /// #[derive(Debug)]
+    /// struct VaultLocked;
+    /// impl std::fmt::Display for VaultLocked {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("the vault is locked")
+    ///     }
+    /// }
+    /// impl std::error::Error for VaultLocked {}
+    ///
+    /// let error = Error::token_provider(VaultLocked);
+    /// assert_eq!(error.kind(), ErrorKind::TokenProvider);
+    /// assert_eq!(error.to_string(), "the vault is locked");
+    /// assert!(error.token_provider_error().is_some_and(|e| e.is::<VaultLocked>()));
+    /// ```
+    pub fn token_provider(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::TokenProvider(error.into())
+    }
+
+    /// The error a token provider failed with, for [`Error::TokenProvider`]: downcast it
+    /// to the provider's own type to take its details back.
+    pub fn token_provider_error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        match self {
+            Self::TokenProvider(error) => Some(error.as_ref()),
+            _ => None,
+        }
     }
 
     /// A malformed-body error for a response (its [`Diagnostics`] when a pipeline
@@ -449,6 +490,7 @@ impl Error {
             Self::Decode(_) => ErrorKind::Decode,
             Self::Config(_) => ErrorKind::Config,
             Self::TokenEndpoint(_) => ErrorKind::TokenEndpoint,
+            Self::TokenProvider(_) => ErrorKind::TokenProvider,
         }
     }
 
@@ -458,7 +500,7 @@ impl Error {
             Self::Api(e) => Some(e.status),
             Self::Decode(e) => e.status,
             Self::TokenEndpoint(e) => e.status,
-            Self::Transport(_) | Self::Config(_) => None,
+            Self::Transport(_) | Self::Config(_) | Self::TokenProvider(_) => None,
         }
     }
 
@@ -483,7 +525,7 @@ impl Error {
             Self::Api(e) => Some(&e.diagnostics),
             Self::Decode(e) => Some(&e.diagnostics),
             Self::TokenEndpoint(e) => Some(&e.diagnostics),
-            Self::Config(_) => None,
+            Self::Config(_) | Self::TokenProvider(_) => None,
         }
     }
 

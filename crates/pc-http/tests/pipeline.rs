@@ -1357,3 +1357,54 @@ fn a_refused_refresh_token_says_the_sign_in_must_be_renewed() {
     assert!(!message.contains(REFRESH_TOKEN), "{message}");
     assert_eq!(transport.request_count(), 1, "no API call without a token");
 }
+
+/// A token store's own failure, as a provider of the caller's reports it.
+#[derive(Debug)]
+struct StoreLocked(&'static str);
+
+impl std::fmt::Display for StoreLocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the token store {} is locked", self.0)
+    }
+}
+
+impl std::error::Error for StoreLocked {}
+
+#[test]
+fn a_token_providers_own_failure_comes_back_as_it_was_sending_nothing() {
+    let transport = ScriptedTransport::new();
+    let provider =
+        || -> Result<Secret, Error> { Err(Error::token_provider(StoreLocked("vault-1"))) };
+    let pipeline = pipeline_with(&transport, &FakeClock::new(), provider, options());
+    let error = pipeline.get("/v1/x").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenProvider);
+    assert_eq!(error.to_string(), "the token store vault-1 is locked");
+    assert_eq!(error.status(), None);
+    assert!(error.diagnostics().is_none());
+    // The provider's own error, with its details, for the caller to take back.
+    let own = error
+        .token_provider_error()
+        .and_then(|own| own.downcast_ref::<StoreLocked>())
+        .unwrap();
+    assert_eq!(own.0, "vault-1");
+    let source = std::error::Error::source(&error).unwrap();
+    assert!(source.is::<StoreLocked>());
+    assert!(transport.requests().is_empty());
+    // Other errors carry none.
+    assert!(Error::config("x").token_provider_error().is_none());
+}
+
+#[tokio::test]
+async fn an_async_token_providers_own_failure_comes_back_as_it_was() {
+    let transport = ScriptedTransport::new();
+    let provider = || async { Err::<Secret, Error>(Error::token_provider(StoreLocked("vault-2"))) };
+    let pipeline = AsyncPipeline::new(transport.clone(), provider, options()).unwrap();
+    let error = pipeline.get("/v1/x").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenProvider);
+    assert!(
+        error
+            .token_provider_error()
+            .is_some_and(|own| own.is::<StoreLocked>())
+    );
+    assert!(transport.requests().is_empty());
+}
