@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use pc_http::Cloud;
 use pc_models::{BatchId, CustomerId, DeviceId, TrackingId};
 
 use crate::duration::parse_duration;
@@ -91,10 +93,10 @@ pub struct GlobalArgs {
         value_name = "NAME",
         hide_env_values = true, env = "PARTNER_CENTER_CLOUD",
         default_value = "global",
-        value_parser = ["global", "germany", "usgov", "china"],
+        value_parser = cloud_parser(),
         ignore_case = true
     )]
-    pub cloud: String,
+    pub cloud: Cloud,
     /// Token authority; tokens come from {authority}/{tenant}/oauth2/token
     /// [default: from --cloud]
     #[arg(
@@ -223,8 +225,8 @@ each use, and device codes), its device-code endpoint {address}/{tenant}/oauth2/
         pc completions powershell >> $PROFILE")]
     Completions {
         /// The shell
-        #[arg(value_enum)]
-        shell: Shell,
+        #[arg(value_parser = shell_parser())]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -264,19 +266,6 @@ code lives). Set PARTNER_CENTER_CLIENT_SECRET for a confidential app.")]
     /// Deletes the token file
     #[command(after_help = "Example:\n  pc auth logout")]
     Logout,
-}
-
-/// The shells `pc completions` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    /// Bash.
-    Bash,
-    /// Zsh.
-    Zsh,
-    /// Fish.
-    Fish,
-    /// PowerShell.
-    Powershell,
 }
 
 /// `pc devices …`.
@@ -397,6 +386,22 @@ pub struct UploadArgs {
     pub wait: WaitArgs,
 }
 
+/// `--cloud`: one of the clouds by its command-line name, in any ASCII case.
+fn cloud_parser() -> impl TypedValueParser<Value = Cloud> {
+    PossibleValuesParser::new(Cloud::ALL.map(Cloud::name)).try_map(|name| name.parse::<Cloud>())
+}
+
+/// `pc completions SHELL`: the shells it writes for, as clap_complete names them.
+fn shell_parser() -> impl TypedValueParser<Value = clap_complete::Shell> {
+    PossibleValuesParser::new([
+        PossibleValue::new("bash").help("Bash"),
+        PossibleValue::new("zsh").help("Zsh"),
+        PossibleValue::new("fish").help("Fish"),
+        PossibleValue::new("powershell").help("PowerShell"),
+    ])
+    .try_map(|name| name.parse::<clap_complete::Shell>())
+}
+
 fn parse_guid(text: &str) -> Result<String, String> {
     uuid::Uuid::parse_str(text.trim())
         .map(|_| text.trim().to_owned())
@@ -417,7 +422,9 @@ fn parse_tracking(text: &str) -> Result<TrackingId, String> {
 
 /// A name that can be one path segment: not empty, not `.` or `..`.
 fn segment(what: &'static str, text: &str) -> Result<(), String> {
-    crate::api::check_segment(what, text).map_err(|failure| failure.message)
+    pc_devices::path::encode_segment(what, text)
+        .map(drop)
+        .map_err(|error| error.to_string())
 }
 
 fn parse_batch(text: &str) -> Result<BatchId, String> {

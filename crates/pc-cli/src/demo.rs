@@ -4,11 +4,15 @@ use std::time::Duration;
 
 use pc_models::{BatchId, CustomerId, Device};
 
-use crate::api::{Api, Credentials, Failure, Settings, UploadTarget};
+use pc_devices::UploadTarget;
+
 use crate::cli::WaitArgs;
-use crate::commands::{Ctx, UploadPlan, fail, show_upload, upload_devices};
-use crate::exit::Exit;
-use crate::progress::ProgressMode;
+use crate::devices::upload::{UploadPlan, show_upload, upload_devices};
+use crate::exit::{Exit, Failure};
+use crate::output::progress::ProgressMode;
+use crate::output::{Ctx, fail};
+use crate::settings::Settings;
+use crate::signin::{self, credentials::Credentials};
 
 const DEMO_CUSTOMER: &str = "47021739-3426-40bf-9601-61b4b6d7c793";
 /// A hardware hash is base64 of several KB; a short valid one does for the demo.
@@ -55,16 +59,18 @@ fn demo(ctx: &Ctx, correlation_id: String) -> Result<Exit, Failure> {
     );
     let settings = Settings {
         base_url: Some(sim.base_url()),
-        cloud: "global".to_owned(),
+        cloud: pc_http::Cloud::Global,
         authority_url: Some(sim.base_url()),
+        authority_named: true,
         locale: "en-US".to_owned(),
         correlation_id,
         timeout: Duration::from_secs(30),
         max_retries: 3,
         max_retry_after: Duration::from_secs(120),
         ca_file: None,
+        token_file: None,
     };
-    let api = Api::connect(&settings, Credentials::access_token("demo".to_owned()))?;
+    let api = signin::connect_with(&settings, Credentials::access_token("demo".to_owned()))?;
     let customer: CustomerId = DEMO_CUSTOMER
         .parse()
         .map_err(|_| Failure::usage("the demo's customer id is not a GUID"))?;

@@ -1,6 +1,12 @@
-//! The exit codes of `pc`, as its contract lists them.
+//! The exit codes of `pc`, as its contract lists them, and [`Failure`]: why a command
+//! stopped, with what to tell the user. Library errors become failures here, the one
+//! place their classes meet the contract's numbers.
 
+use std::fmt;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use pc_devices::ErrorKind;
 
 /// How a command ended. The numbers are a public interface: scripts test them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +68,154 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// Why a command stopped: the exit code, and what to tell the user.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub exit: Exit,
+    /// One sentence (or a list) for people: the status, the service's code and
+    /// description, `MS-CorrelationId` and `MS-RequestId` where a call was made.
+    pub message: String,
+    /// The HTTP status of the failing answer, when there was one.
+    pub status: Option<u16>,
+    /// The `Retry-After` the failing answer asked for.
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// An invalid invocation or input (exit 2): nothing was sent.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, message)
+    }
+
+    /// A failure with an exit code and a message.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+        }
+    }
+
+    /// This failure with another exit code.
+    pub fn with_exit(self, exit: Exit) -> Self {
+        Self { exit, ..self }
+    }
+
+    /// What to do about an answer that often has a simple cause.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self.status? {
+            401 => "the token was refused: a token lives about an hour, and must be for the \
+                    resource https://api.partnercenter.microsoft.com; set \
+                    PARTNER_CENTER_ACCESS_TOKEN anew, or use the client-credential variables"
+                .to_owned(),
+            403 => "the credentials lack the right: the customer must be one of yours, and \
+                    creating batches needs an app+user sign-in (app-only tokens can read \
+                    status)"
+                .to_owned(),
+            404 => "check the customer id, tracking id, batch and device names; a batch \
+                    uploaded a moment ago may not be known yet"
+                .to_owned(),
+            429 => match self.retry_after {
+                Some(after) => format!(
+                    "Partner Center is throttling this partner; it takes calls again in {}s \
+                     (raise --max-retry-after to wait that long)",
+                    after.as_secs()
+                ),
+                None => {
+                    "Partner Center is throttling this partner; try again in a minute".to_owned()
+                }
+            },
+            _ => return None,
+        };
+        Some(hint)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A failure is an error, so that a token provider of `pc`'s can fail with one and the
+/// library hands it back as it was ([`pc_http::Error::TokenProvider`]).
+impl std::error::Error for Failure {}
+
+/// The exit code of a library error. The classes come from the library; the numbers are
+/// this tool's contract.
+fn exit_of(kind: ErrorKind) -> Exit {
+    match kind {
+        ErrorKind::InvalidInput => Exit::Usage,
+        ErrorKind::Api => Exit::Service,
+        ErrorKind::WaitTimeout => Exit::WaitTimeout,
+        // A provider of someone else's could not give a token: no usable answer.
+        ErrorKind::Transport | ErrorKind::Decode | ErrorKind::TokenProvider => Exit::Transport,
+        // A class added later: the answer could not be used.
+        _ => Exit::Transport,
+    }
+}
+
+impl From<pc_devices::Error> for Failure {
+    fn from(error: pc_devices::Error) -> Self {
+        let error = match error {
+            // `pc`'s own provider (the token file) failed with a failure of its own:
+            // it is said as it was, with its exit code (a lock held past its wait is 5,
+            // a file that is not a sign-in 2).
+            pc_devices::Error::Http(pc_http::Error::TokenProvider(own)) => {
+                match own.downcast::<Failure>() {
+                    Ok(failure) => return *failure,
+                    Err(other) => pc_devices::Error::Http(pc_http::Error::TokenProvider(other)),
+                }
+            }
+            other => other,
+        };
+        let mut message = error.to_string();
+        if matches!(&error, pc_devices::Error::Http(http) if http.needs_new_sign_in()) {
+            message.push_str("; sign in again with `pc auth login`");
+        }
+        Self {
+            exit: exit_of(error.kind()),
+            status: error.status().map(|status| status.as_u16()),
+            retry_after: error.retry_after(),
+            message,
+        }
+    }
+}
+
+impl From<pc_http::Error> for Failure {
+    fn from(error: pc_http::Error) -> Self {
+        pc_devices::Error::from(error).into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn library_classes_map_onto_the_contract() {
+        assert_eq!(exit_of(ErrorKind::InvalidInput), Exit::Usage);
+        assert_eq!(exit_of(ErrorKind::Api), Exit::Service);
+        assert_eq!(exit_of(ErrorKind::Transport), Exit::Transport);
+        assert_eq!(exit_of(ErrorKind::Decode), Exit::Transport);
+        assert_eq!(exit_of(ErrorKind::WaitTimeout), Exit::WaitTimeout);
+        assert_eq!(exit_of(ErrorKind::TokenProvider), Exit::Transport);
+    }
+
+    #[test]
+    fn a_failure_of_pcs_own_provider_comes_back_with_its_exit_code() {
+        let own = Failure::usage("the token file f is not a sign-in");
+        let failure = Failure::from(pc_http::Error::token_provider(own));
+        assert_eq!(failure.exit, Exit::Usage);
+        assert_eq!(failure.message, "the token file f is not a sign-in");
+        // Another provider's failure is said as it is, exit 5.
+        let other = std::io::Error::other("the vault is sealed");
+        let failure = Failure::from(pc_http::Error::token_provider(other));
+        assert_eq!(failure.exit, Exit::Transport);
+        assert_eq!(failure.message, "the vault is sealed");
+    }
 
     #[test]
     fn parts_sum_up_in_the_order_5_4_6_3_0() {

@@ -1,41 +1,40 @@
 //! `pc`: the command-line tool for Partner Center device deployment.
 //!
 //! Its contract (flags, environment, output and exit codes) is written down in the
-//! project's CLI specification. Every call into the libraries goes through [`api`];
-//! exit codes live in [`exit`].
+//! project's CLI specification. This file parses, starts the diagnostics and hands the
+//! command to the module whose job it is; docs/ARCHITECTURE.md maps the rest.
 
 mod api;
-mod auth;
 mod cli;
-mod commands;
-mod config;
 mod demo;
+mod devices;
 mod duration;
 mod exit;
-mod progress;
-mod refresh;
-mod scan;
+mod output;
+mod settings;
+mod signin;
 mod sim;
-mod table;
-mod token_file;
-mod wait;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
-use crate::api::{Api, Settings};
-use crate::cli::{AuthCommand, Cli, Command, DevicesCommand, GlobalArgs, Shell};
-use crate::commands::{Ctx, fail};
+use crate::cli::{AuthCommand, Cli, Command};
 use crate::exit::Exit;
-use crate::progress::ProgressMode;
-use crate::table::{Style, no_color};
+use crate::output::Ctx;
+use crate::output::progress::ProgressMode;
+use crate::output::table::{Style, no_color};
+use crate::settings::Settings;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     init_tracing(cli.global.verbose);
-    run(cli)
+    run(cli, &matches)
 }
 
 /// Diagnostics on stderr: `-v` info, `-vv` debug, `-vvv` trace; without `-v`,
@@ -56,7 +55,7 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-fn run(cli: Cli) -> ExitCode {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
     let global = &cli.global;
     let ctx = Ctx {
         output: global.output,
@@ -78,136 +77,30 @@ fn run(cli: Cli) -> ExitCode {
         .correlation_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let settings = || {
+        Settings::new(global, matches, correlation_id.clone(), &|name| {
+            std::env::var(name).ok()
+        })
+    };
     let exit = match cli.command {
         // The simulator has exit codes of its own (5 when it cannot start).
         Command::Sim(args) => return args.run(),
-        Command::Demo => demo::run(&ctx, correlation_id),
+        Command::Demo => demo::run(&ctx, correlation_id.clone()),
         Command::Completions { shell } => {
-            let shell = match shell {
-                Shell::Bash => clap_complete::Shell::Bash,
-                Shell::Zsh => clap_complete::Shell::Zsh,
-                Shell::Fish => clap_complete::Shell::Fish,
-                Shell::Powershell => clap_complete::Shell::PowerShell,
-            };
             clap_complete::generate(shell, &mut Cli::command(), "pc", &mut std::io::stdout());
             Exit::Success
         }
-        Command::Devices(command) => devices(&ctx, global, correlation_id, command),
+        Command::Devices(command) => devices::run(&ctx, &settings(), command),
         Command::Auth(command) => {
-            let settings = settings(global, correlation_id);
-            let token_path = token_path(global);
-            let token_path = token_path.as_deref();
+            let settings = settings();
             match command {
                 AuthCommand::Login { tenant, client_id } => {
-                    auth::login(&ctx, &settings, token_path, tenant, client_id)
+                    signin::auth::login(&ctx, &settings, tenant, client_id)
                 }
-                AuthCommand::Status => auth::status(&ctx, &settings, token_path),
-                AuthCommand::Logout => auth::logout(&ctx, token_path),
+                AuthCommand::Status => signin::auth::status(&ctx, &settings),
+                AuthCommand::Logout => signin::auth::logout(&ctx, &settings),
             }
         }
     };
     exit.into()
-}
-
-/// The token file: `--token-file` / `PARTNER_CENTER_TOKEN_FILE`, else the default
-/// under the user's config folder.
-fn token_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
-    global
-        .token_file
-        .clone()
-        .filter(|path| !path.as_os_str().is_empty())
-        .or_else(|| token_file::default_path(&|name| std::env::var(name).ok()))
-}
-
-/// The authority a refresh uses: the command line's (`--authority-url`, then
-/// `--cloud`), else the environment's (`PARTNER_CENTER_AUTHORITY_URL`, then
-/// `PARTNER_CENTER_CLOUD`), else the token file's, else the global cloud's.
-pub(crate) fn authority_for(
-    settings: &Settings,
-    file: Option<&token_file::SignIn>,
-) -> Result<String, crate::api::Failure> {
-    let on_command_line = std::env::args().any(|arg| {
-        ["--authority-url", "--cloud"]
-            .iter()
-            .any(|flag| arg == *flag || arg.starts_with(&format!("{flag}=")))
-    });
-    let in_environment = ["PARTNER_CENTER_AUTHORITY_URL", "PARTNER_CENTER_CLOUD"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
-    match file {
-        Some(file) if !on_command_line && !in_environment => {
-            let from_file = Settings {
-                authority_url: Some(file.authority.clone()),
-                ..settings.clone()
-            };
-            api::Api::authority(&from_file)
-        }
-        _ => api::Api::authority(settings),
-    }
-}
-
-/// The configuration table's values, resolved by clap from flags, environment and
-/// defaults.
-fn settings(global: &GlobalArgs, correlation_id: String) -> Settings {
-    Settings {
-        base_url: global.base_url.clone(),
-        cloud: global.cloud.to_ascii_lowercase(),
-        authority_url: global.authority_url.clone(),
-        locale: global.locale.clone(),
-        correlation_id,
-        timeout: global.timeout,
-        max_retries: global.max_retries,
-        max_retry_after: global.max_retry_after,
-        ca_file: global.ca_file.clone(),
-    }
-}
-
-fn devices(
-    ctx: &Ctx,
-    global: &GlobalArgs,
-    correlation_id: String,
-    command: DevicesCommand,
-) -> Exit {
-    // A bad CSV file is refused before anything else is looked at.
-    let csv = match &command {
-        DevicesCommand::Upload(args) => match api::read_autopilot_csv(&args.csv) {
-            Ok(csv) => {
-                for warning in &csv.warnings {
-                    eprintln!("warning: {warning}");
-                }
-                Some(csv)
-            }
-            Err(failure) => return fail(&failure),
-        },
-        _ => None,
-    };
-    let mut settings = settings(global, correlation_id);
-    let connected = config::credentials(
-        |name| std::env::var(name).ok(),
-        token_path(global).as_deref(),
-    )
-    .and_then(|credentials| {
-        if let api::Credentials::TokenFile { sign_in, .. } = &credentials {
-            settings.authority_url = Some(authority_for(&settings, Some(sign_in))?);
-        }
-        Api::connect(&settings, credentials)
-    });
-    let api = match connected {
-        Ok(api) => api,
-        Err(failure) => return fail(&failure),
-    };
-    match command {
-        DevicesCommand::BatchStatus(args) => commands::batch_status(ctx, &api, &args),
-        DevicesCommand::Upload(args) => {
-            let devices = csv.map(|csv| csv.devices).unwrap_or_default();
-            commands::upload(ctx, &api, &args, &devices)
-        }
-        DevicesCommand::Batches { customer } => commands::batches(ctx, &api, customer),
-        DevicesCommand::List { customer, batch } => commands::list(ctx, &api, customer, &batch),
-        DevicesCommand::Delete {
-            customer,
-            batch,
-            device,
-        } => commands::delete(ctx, &api, customer, &batch, &device),
-    }
 }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use pc_http::{RefreshTokenGrant, Secret, TokenContext, TokenProvider, parse_token_response};
 
-use crate::api::Failure;
-use crate::token_file::{self, LOCK_WAIT, SignIn};
+use crate::exit::Failure;
+use crate::signin::token_file::{self, LOCK_WAIT, SignIn};
 
 /// Why a refresh from the token file failed: the token endpoint's answer (typed, so it
 /// keeps its exit code and `invalid_grant`'s advice), or the file itself.
@@ -49,10 +49,6 @@ pub struct TokenFileProvider {
     client_secret: Option<Secret>,
     cache: Mutex<Option<(Secret, Instant)>>,
     lock_wait: Duration,
-    /// The file's own failure in a refresh made inside a call, which the library can
-    /// only carry as a configuration error; [`TokenFileProvider::take_failure`] gives
-    /// it back with its exit code.
-    failed: Mutex<Option<Failure>>,
 }
 
 impl std::fmt::Debug for TokenFileProvider {
@@ -73,7 +69,6 @@ impl TokenFileProvider {
             client_secret,
             cache: Mutex::new(None),
             lock_wait: LOCK_WAIT,
-            failed: Mutex::new(None),
         }
     }
 
@@ -82,15 +77,6 @@ impl TokenFileProvider {
     pub fn with_lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
         self
-    }
-
-    /// The file's failure (locked, unreadable, gone) in the last refresh made inside a
-    /// call, as it was: the call itself failed with a configuration error saying it.
-    pub fn take_failure(&self) -> Option<Failure> {
-        self.failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
     }
 
     /// A new access token: under the file's lock, the file's refresh token is spent
@@ -143,15 +129,10 @@ impl TokenProvider for TokenFileProvider {
         }
         self.refresh(ctx).map_err(|failure| match failure {
             RefreshFailure::Library(error) => error,
-            // A later refresh (after an hour, or a 401) that meets a locked or broken
-            // file: the library knows no such class, so the call fails as a
-            // configuration problem saying it, and the failure itself, with its exit
-            // code, waits for `take_failure`.
-            RefreshFailure::File(failure) => {
-                let error = pc_http::Error::config(failure.message.clone());
-                *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(failure);
-                error
-            }
+            // A refresh (at start, after an hour, or on a 401) that meets a locked or
+            // broken file: the provider's own failure, which comes back to `pc` as it
+            // is, with its exit code.
+            RefreshFailure::File(failure) => pc_http::Error::token_provider(failure),
         })
     }
 
@@ -179,11 +160,14 @@ pub(crate) mod tests {
     /// The authority of [`token_file`]'s sign-in.
     pub(crate) const AUTHORITY: &str = "https://login.example.invalid";
 
-    /// A token file holding a sign-in, in a fresh folder named after `name`.
-    pub(crate) fn token_file(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("pc-refresh-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("refresh-token");
+    /// A token file holding a sign-in, in a fresh folder (removed when the first
+    /// value is dropped) named after `name`.
+    pub(crate) fn token_file(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("pc-refresh-{name}-"))
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("refresh-token");
         let sign_in = SignIn {
             tenant: "contoso.onmicrosoft.com".into(),
             client_id: "app-1".into(),
@@ -191,7 +175,7 @@ pub(crate) mod tests {
             refresh_token: Secret::new("R3fresh"),
         };
         token_file::write(&path, &sign_in).unwrap();
-        path
+        (dir, path)
     }
 
     fn token_answer(access: &str) -> String {
@@ -225,7 +209,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_token_is_used_until_five_minutes_before_it_expires_and_not_at_that_moment() {
-        let path = token_file("cache");
+        let (_dir, path) = token_file("cache");
         let transport = ScriptedTransport::new();
         transport
             .push_json(200, &token_answer("first"))
@@ -264,13 +248,15 @@ pub(crate) mod tests {
             .push_status(401)
             .push_json(200, &token_answer("second"))
             .push_json(200, "{}");
-        let pipeline = pipeline(&transport, &FakeClock::new(), token_file("refused"));
+        let (_dir, path) = token_file("refused");
+        let pipeline = pipeline(&transport, &FakeClock::new(), path);
         pipeline.get("/v1/x").unwrap();
         let seen = bearers(&transport);
         assert_eq!(seen[1], "Bearer first");
         assert_eq!(seen[3], "Bearer second");
         // Another token than the one held is not a reason to forget it.
-        let provider = TokenFileProvider::new(token_file("other"), AUTHORITY.into(), None);
+        let (_other, path) = token_file("other");
+        let provider = TokenFileProvider::new(path, AUTHORITY.into(), None);
         *provider.slot() = Some((
             Secret::new("held"),
             Instant::now() + Duration::from_secs(60),
@@ -283,7 +269,7 @@ pub(crate) mod tests {
 
     #[test]
     fn its_debug_names_the_file_and_authority_and_no_secret() {
-        let path = token_file("debug");
+        let (_dir, path) = token_file("debug");
         let provider =
             TokenFileProvider::new(path.clone(), AUTHORITY.into(), Some(Secret::new("S3cret")));
         let shown = format!("{provider:?}");

@@ -14,11 +14,9 @@ use std::time::{Duration, Instant, SystemTime};
 use pc_http::Secret;
 use serde::{Deserialize, Serialize};
 
-use crate::api::Failure;
 use crate::exit::Exit;
+use crate::exit::Failure;
 
-/// `PARTNER_CENTER_TOKEN_FILE`.
-pub const TOKEN_FILE: &str = "PARTNER_CENTER_TOKEN_FILE";
 /// How long a refresh waits for another `pc` holding the lock.
 pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// A token file older than this gets a warning: the refresh token inside expires after
@@ -62,21 +60,6 @@ mod secret_text {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
         String::deserialize(deserializer).map(Secret::new)
     }
-}
-
-/// The token file's path: `--token-file` / `PARTNER_CENTER_TOKEN_FILE`, else
-/// `pc/refresh-token` under the user's config folder (`$XDG_CONFIG_HOME`, else
-/// `~/.config`; `%APPDATA%` on Windows). `None` when no folder is known.
-pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    let config = if cfg!(windows) {
-        set("APPDATA").map(PathBuf::from)
-    } else {
-        set("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| set("HOME").map(|home| Path::new(&home).join(".config")))
-    }?;
-    Some(config.join("pc").join("refresh-token"))
 }
 
 /// Reads the token file: `None` when it does not exist. A file readable by group or
@@ -144,7 +127,8 @@ fn check_private(_path: &Path) -> Result<(), Failure> {
 }
 
 /// Writes the token file safely: parent folders created, a temporary file beside it
-/// (mode 0600) written and synced, then renamed over the old one.
+/// (a random name, mode 0600, removed if anything fails or `pc` stops first) written
+/// and synced, then renamed over the old one.
 pub fn write(path: &Path, sign_in: &SignIn) -> Result<(), Failure> {
     let failed = |what: &str, error: std::io::Error| {
         Failure::new(
@@ -158,40 +142,20 @@ pub fn write(path: &Path, sign_in: &SignIn) -> Result<(), Failure> {
     if let Some(folder) = folder {
         create_private_dir(folder).map_err(|error| failed("create the folder of", error))?;
     }
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "token".to_owned());
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let bytes = serde_json::to_vec_pretty(sign_in)
         .map_err(|error| failed("write", std::io::Error::other(error)))?;
     let written = (|| {
-        let mut file = private_options().open(&temporary)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(".refresh-token.")
+            .suffix(".tmp")
+            .tempfile_in(folder.unwrap_or(Path::new(".")))?;
         file.write_all(&bytes)?;
         file.write_all(b"\n")?;
-        file.sync_all()?;
-        fs::rename(&temporary, path)
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|error| error.error)?;
+        Ok(())
     })();
-    if let Err(error) = written {
-        let _ = fs::remove_file(&temporary);
-        return Err(failed("write", error));
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn private_options() -> OpenOptions {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true).mode(0o600);
-    options
-}
-
-#[cfg(not(unix))]
-fn private_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    options
+    written.map_err(|error| failed("write", error))
 }
 
 #[cfg(unix)]
@@ -302,10 +266,12 @@ mod tests {
         }
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("pc-token-file-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
+    /// A fresh folder, removed when it is dropped (a failing test's too).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("pc-token-file-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
@@ -319,7 +285,8 @@ mod tests {
 
     #[test]
     fn written_private_with_its_folders_and_read_back() {
-        let dir = scratch("write");
+        let scratch = scratch("write");
+        let dir = scratch.path();
         let path = dir.join("a/b/refresh-token");
         write(&path, &sign_in("R3fresh")).unwrap();
         let read_back = read(&path).unwrap().unwrap();
@@ -347,14 +314,14 @@ mod tests {
         assert!(remove(&path).unwrap());
         assert!(!remove(&path).unwrap());
         assert!(read(&path).unwrap().is_none());
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[cfg(unix)]
     #[test]
     fn a_file_others_can_read_or_not_a_sign_in_is_refused_and_left_alone() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = scratch("refuse");
+        let scratch = scratch("refuse");
+        let dir = scratch.path();
         let path = dir.join("refresh-token");
         write(&path, &sign_in("R3fresh")).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
@@ -375,12 +342,12 @@ mod tests {
             "{failure}"
         );
         assert_eq!(fs::read(&path).unwrap(), b"not json", "left as it is");
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn a_sign_in_with_an_empty_field_is_refused_and_left_alone() {
-        let dir = scratch("empty");
+        let scratch = scratch("empty");
+        let dir = scratch.path();
         let path = dir.join("refresh-token");
         let mut no_tenant = sign_in("R3fresh");
         no_tenant.tenant = " ".into();
@@ -402,12 +369,12 @@ mod tests {
             );
             assert!(path.exists(), "{what}: left as it is");
         }
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn only_a_missing_file_is_no_sign_in_and_nothing_to_delete() {
-        let dir = scratch("missing");
+        let scratch = scratch("missing");
+        let dir = scratch.path();
         let path = dir.join("refresh-token");
         assert!(read(&path).unwrap().is_none());
         assert!(!remove(&path).unwrap());
@@ -423,12 +390,12 @@ mod tests {
             failure.message.starts_with("cannot delete the token file"),
             "{failure}"
         );
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn the_lock_is_exclusive_and_a_wait_is_bounded() {
-        let dir = scratch("lock");
+        let scratch = scratch("lock");
+        let dir = scratch.path();
         let path = dir.join("refresh-token");
         let held = lock(&path, LOCK_WAIT).unwrap();
         let failure = lock(&path, Duration::from_millis(200)).unwrap_err();
@@ -439,30 +406,5 @@ mod tests {
         );
         drop(held);
         assert!(lock(&path, Duration::from_millis(200)).is_ok());
-        let _ = fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn the_default_path_follows_the_platforms_config_folder() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(key, _)| *key == name)
-                    .map(|(_, value)| (*value).to_owned())
-            }
-        };
-        if cfg!(windows) {
-            return;
-        }
-        assert_eq!(
-            default_path(&env(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")])),
-            Some(PathBuf::from("/x/pc/refresh-token"))
-        );
-        assert_eq!(
-            default_path(&env(&[("HOME", "/h")])),
-            Some(PathBuf::from("/h/.config/pc/refresh-token"))
-        );
-        assert_eq!(default_path(&env(&[])), None);
     }
 }

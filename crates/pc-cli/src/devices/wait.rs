@@ -12,8 +12,9 @@ use pc_devices::WaitOptions;
 use pc_devices::wait::{WaitStep, after_failed_poll, next_step};
 use pc_models::{CustomerId, TrackingId};
 
-use crate::api::{Api, Failure, StatusAnswer};
-use crate::scan::BatchScan;
+use crate::api::{Api, StatusAnswer};
+use crate::exit::Failure;
+use crate::output::scan::BatchScan;
 
 /// How one batch's wait ended.
 #[derive(Debug)]
@@ -98,7 +99,7 @@ impl<'a> Wait<'a> {
                 Err(error) => {
                     match after_failed_poll(now, self.started, first_poll, &error, &options) {
                         Some(step) => step,
-                        None => return Polled::Failed(self.api.failure(error)),
+                        None => return Polled::Failed(error.into()),
                     }
                 }
             };

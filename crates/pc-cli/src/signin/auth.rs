@@ -8,12 +8,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use pc_http::Secret;
 use serde::Serialize;
 
-use crate::api::{Api, Credentials, Failure, Settings};
+use crate::api::Api;
 use crate::cli::OutputFormat;
-use crate::commands::{Ctx, emit_json, fail};
-use crate::config;
-use crate::exit::Exit;
-use crate::token_file::{self, STALE_AFTER, SignIn};
+use crate::exit::{Exit, Failure};
+use crate::output::{Ctx, emit_json, fail};
+use crate::settings::{self, Settings};
+use crate::signin::credentials::{self as config, Credentials};
+use crate::signin::token_file::{self, STALE_AFTER, SignIn};
 
 /// Where the token file is, or why there is none.
 fn require(path: Option<&Path>) -> Result<&Path, Failure> {
@@ -21,7 +22,7 @@ fn require(path: Option<&Path>) -> Result<&Path, Failure> {
         Failure::usage(format!(
             "no token file: give --token-file PATH or set {} (no config folder is known: \
              set HOME or XDG_CONFIG_HOME)",
-            token_file::TOKEN_FILE
+            settings::TOKEN_FILE
         ))
     })
 }
@@ -30,11 +31,10 @@ fn require(path: Option<&Path>) -> Result<&Path, Failure> {
 pub fn login(
     ctx: &Ctx,
     settings: &Settings,
-    token_path: Option<&Path>,
     tenant: Option<String>,
     client_id: Option<String>,
 ) -> Exit {
-    match try_login(ctx, settings, token_path, tenant, client_id) {
+    match try_login(ctx, settings, tenant, client_id) {
         Ok(exit) => exit,
         Err(failure) => fail(&failure),
     }
@@ -43,11 +43,10 @@ pub fn login(
 fn try_login(
     ctx: &Ctx,
     settings: &Settings,
-    token_path: Option<&Path>,
     tenant: Option<String>,
     client_id: Option<String>,
 ) -> Result<Exit, Failure> {
-    let path = require(token_path)?;
+    let path = require(settings.token_file.as_deref())?;
     let given =
         |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let (tenant, client_id) = match (given(tenant), given(client_id)) {
@@ -67,7 +66,7 @@ fn try_login(
             )));
         }
     };
-    let authority = Api::authority(settings)?;
+    let setup = settings.client()?;
     let secret = std::env::var(config::CLIENT_SECRET)
         .ok()
         .filter(|secret| !secret.trim().is_empty())
@@ -77,7 +76,7 @@ fn try_login(
         spinner.set_message("waiting for the sign-in…");
         spinner
     });
-    let token = Api::sign_in(settings, &tenant, &client_id, secret, |authorization| {
+    let token = Api::sign_in(&setup, &tenant, &client_id, secret, |authorization| {
         eprintln!("{}", authorization.instructions());
         if let Some(spinner) = &spinner {
             spinner.enable_steady_tick(Duration::from_millis(120));
@@ -99,7 +98,7 @@ fn try_login(
         &SignIn {
             tenant: tenant.clone(),
             client_id,
-            authority,
+            authority: setup.authority,
             refresh_token,
         },
     )?;
@@ -134,12 +133,20 @@ struct StatusJson {
 }
 
 /// `pc auth status`: which credentials a command would use now, contacting no one.
-pub fn status(ctx: &Ctx, settings: &Settings, token_path: Option<&Path>) -> Exit {
+pub fn status(ctx: &Ctx, settings: &Settings) -> Exit {
+    let token_path = settings.token_file.as_deref();
     let credentials = match config::credentials(|name| std::env::var(name).ok(), token_path) {
         Ok(credentials) => credentials,
         Err(failure) => return fail(&failure),
     };
-    let authority = |file: Option<&SignIn>| crate::authority_for(settings, file);
+    // The authority a command would use, where the settings are usable.
+    let authority = |file: Option<&str>| {
+        let settings = match file {
+            Some(authority) => settings.with_file_authority(authority),
+            None => settings.clone(),
+        };
+        settings.client().ok().map(|setup| setup.authority)
+    };
     let status = match &credentials {
         Credentials::AccessToken(_) => StatusJson {
             source: config::ACCESS_TOKEN.to_owned(),
@@ -160,7 +167,7 @@ pub fn status(ctx: &Ctx, settings: &Settings, token_path: Option<&Path>) -> Exit
             ),
             tenant: Some(tenant.clone()),
             client_id: Some(client_id.clone()),
-            authority: authority(None).ok(),
+            authority: authority(None),
             token_file: None,
             last_written: None,
         },
@@ -170,7 +177,7 @@ pub fn status(ctx: &Ctx, settings: &Settings, token_path: Option<&Path>) -> Exit
             source: format!("{} (app+user)", config::REFRESH_TOKEN),
             tenant: Some(tenant.clone()),
             client_id: Some(client_id.clone()),
-            authority: authority(None).ok(),
+            authority: authority(None),
             token_file: None,
             last_written: None,
         },
@@ -178,7 +185,7 @@ pub fn status(ctx: &Ctx, settings: &Settings, token_path: Option<&Path>) -> Exit
             source: "token file (app+user)".to_owned(),
             tenant: Some(sign_in.tenant.clone()),
             client_id: Some(sign_in.client_id.clone()),
-            authority: authority(Some(sign_in)).ok(),
+            authority: authority(Some(&sign_in.authority)),
             token_file: Some(path.display().to_string()),
             last_written: token_file::last_written(path).map(rfc3339),
         },
@@ -231,24 +238,16 @@ fn rfc3339(time: SystemTime) -> String {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|since| since.as_secs())
         .unwrap_or_default();
-    let days = secs / 86_400;
-    let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    i64::try_from(secs)
+        .ok()
+        .and_then(|secs| pc_models::UtcDateTime::from_unix(secs, 0))
+        .map(|time| time.to_string())
+        .unwrap_or_default()
 }
 
 /// `pc auth logout`: deletes the token file.
-pub fn logout(ctx: &Ctx, token_path: Option<&Path>) -> Exit {
-    let path = match require(token_path) {
+pub fn logout(ctx: &Ctx, settings: &Settings) -> Exit {
+    let path = match require(settings.token_file.as_deref()) {
         Ok(path) => path,
         Err(failure) => return fail(&failure),
     };

@@ -383,15 +383,15 @@ pub fn write_devices(
 /// One row per accepted upload part: its tracking id and device count.
 pub fn write_parts(
     out: &mut (impl Write + ?Sized),
-    parts: &[(crate::commands::Accepted, usize)],
+    parts: &[&pc_devices::UploadPart],
     style: Style,
 ) -> io::Result<()> {
     let mut table = Table::new(&[("PART", false), ("TRACKING ID", false), ("DEVICES", false)]);
-    for (index, (accepted, devices)) in parts.iter().enumerate() {
+    for (index, part) in parts.iter().enumerate() {
         table.push(vec![
             (index + 1).to_string().into(),
-            accepted.tracking_id.to_string().into(),
-            devices.to_string().into(),
+            part.tracking_id.to_string().into(),
+            part.devices.to_string().into(),
         ]);
     }
     table.write(out, style, "")

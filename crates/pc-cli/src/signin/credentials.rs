@@ -1,12 +1,94 @@
-//! Credentials from the environment (never from flags: flags leak into shell history
-//! and `ps`).
+//! Who `pc` is to the service: the credentials from the environment (never from
+//! flags: flags leak into shell history and `ps`) and the token file, in the
+//! contract's order.
 
+use std::fmt;
 use std::path::Path;
 
 use pc_http::Secret;
 
-use crate::api::{Credentials, Failure};
-use crate::token_file;
+use crate::exit::Failure;
+use crate::signin::token_file::{self, SignIn};
+
+/// Who `pc` is to the service.
+pub enum Credentials {
+    /// `PARTNER_CENTER_ACCESS_TOKEN`, used as it is.
+    AccessToken(Secret),
+    /// App-only: the client-credentials grant.
+    AppOnly {
+        /// `PARTNER_CENTER_TENANT_ID`.
+        tenant: String,
+        /// `PARTNER_CENTER_CLIENT_ID`.
+        client_id: String,
+        /// `PARTNER_CENTER_CLIENT_SECRET`.
+        client_secret: Secret,
+    },
+    /// App+user: `PARTNER_CENTER_REFRESH_TOKEN` with the tenant and client id (and the
+    /// client secret of a confidential app); a rolled refresh token is kept in memory.
+    RefreshToken {
+        /// `PARTNER_CENTER_TENANT_ID`.
+        tenant: String,
+        /// `PARTNER_CENTER_CLIENT_ID`.
+        client_id: String,
+        /// `PARTNER_CENTER_CLIENT_SECRET`, for a confidential app.
+        client_secret: Option<Secret>,
+        /// `PARTNER_CENTER_REFRESH_TOKEN`.
+        refresh_token: Secret,
+    },
+    /// App+user from the token file `pc auth login` wrote; each refresh writes the
+    /// rolled refresh token back.
+    TokenFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it held when the command started.
+        sign_in: SignIn,
+        /// `PARTNER_CENTER_CLIENT_SECRET`, when it belongs to the file's app.
+        client_secret: Option<Secret>,
+    },
+}
+
+impl Credentials {
+    /// A bearer token used as it is.
+    pub fn access_token(token: String) -> Self {
+        Self::AccessToken(Secret::new(token))
+    }
+
+    /// App-only credentials.
+    pub fn client_credentials(tenant: String, client_id: String, client_secret: String) -> Self {
+        Self::AppOnly {
+            tenant,
+            client_id,
+            client_secret: Secret::new(client_secret),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AccessToken(_) => f.write_str("AccessToken([redacted])"),
+            Self::AppOnly {
+                tenant, client_id, ..
+            } => f
+                .debug_struct("AppOnly")
+                .field("tenant", tenant)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::RefreshToken {
+                tenant, client_id, ..
+            } => f
+                .debug_struct("RefreshToken")
+                .field("tenant", tenant)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::TokenFile { path, sign_in, .. } => f
+                .debug_struct("TokenFile")
+                .field("path", path)
+                .field("sign_in", sign_in)
+                .finish_non_exhaustive(),
+        }
+    }
+}
 
 /// `PARTNER_CENTER_ACCESS_TOKEN`: a bearer token used as is.
 pub const ACCESS_TOKEN: &str = "PARTNER_CENTER_ACCESS_TOKEN";

@@ -1,0 +1,60 @@
+//! `pc devices batch-status`: one answer, or a wait until the batch is terminal.
+
+use crate::api::{Api, StatusAnswer};
+use crate::cli::BatchStatusArgs;
+use crate::devices::verdict::{judge, show_batch, timed_out};
+use crate::devices::wait::{Polled, Wait};
+use crate::exit::Exit;
+use crate::output::progress::Progress;
+use crate::output::{Ctx, fail};
+
+/// `pc devices batch-status`.
+pub fn batch_status(ctx: &Ctx, api: &Api, args: &BatchStatusArgs) -> Exit {
+    let (customer, tracking) = (args.customer, args.tracking);
+    if !args.wait.wait {
+        return match api.batch_status(customer, tracking, None) {
+            Ok(answer) => finish_batch(ctx, &answer),
+            Err(error) => fail(&error.into()),
+        };
+    }
+    let wait = Wait::new(
+        api,
+        customer,
+        args.wait.poll_interval,
+        args.wait.wait_timeout,
+    );
+    let mut progress = Progress::new(ctx.progress, 0);
+    let mut last = None;
+    let polled = wait.follow(tracking, None, &mut last, &mut |scan| {
+        progress.update(
+            scan.done as u64,
+            scan.total as u64,
+            scan.failed_count() as u64,
+            scan.status.as_deref().unwrap_or("-"),
+        );
+    });
+    progress.finish();
+    match polled {
+        Polled::Done(answer) => finish_batch(ctx, &answer),
+        Polled::Failed(failure) => fail(&failure),
+        Polled::TimedOut => {
+            if let Some(last) = &last
+                && let Err(failure) = show_batch(ctx, last)
+            {
+                return fail(&failure);
+            }
+            timed_out(customer, tracking, wait.elapsed())
+        }
+    }
+}
+
+fn finish_batch(ctx: &Ctx, answer: &StatusAnswer) -> Exit {
+    let exit = match judge(ctx, answer) {
+        Ok(exit) => exit,
+        Err(failure) => return fail(&failure),
+    };
+    match show_batch(ctx, answer) {
+        Ok(()) => exit,
+        Err(failure) => fail(&failure),
+    }
+}

@@ -1,0 +1,82 @@
+//! The verdict on a batch's final answer: its exit code, stderr's word on the devices
+//! that earned it, the batch shown in the chosen format, and a wait that timed out.
+
+use pc_models::{CustomerId, TrackingId};
+
+use crate::api::StatusAnswer;
+use crate::cli::OutputFormat;
+use crate::duration::show_duration;
+use crate::exit::{Exit, Failure};
+use crate::output::{Ctx, emit, note, table, write_json_bytes};
+
+/// Says on stderr which devices made the exit code 3.
+fn explain_device_failure(answer: &StatusAnswer, allowed: &[String]) {
+    let Ok(scan) = answer.scan() else { return };
+    let refused: Vec<String> = scan
+        .failed
+        .iter()
+        .filter(|device| !device.is_allowed(allowed))
+        .map(|device| {
+            device
+                .code
+                .as_deref()
+                .filter(|code| !code.trim().is_empty())
+                .or(device.description.as_deref())
+                .unwrap_or("no code")
+                .to_owned()
+        })
+        .collect();
+    if refused.is_empty() {
+        eprintln!(
+            "error: the batch is {} but names no failed device",
+            scan.status.as_deref().unwrap_or("-")
+        );
+        return;
+    }
+    let mut codes = refused.clone();
+    codes.sort();
+    codes.dedup();
+    eprintln!(
+        "error: {} device{} failed (error {}); --allow-error-codes {} would accept {}",
+        refused.len(),
+        if refused.len() == 1 { "" } else { "s" },
+        codes.join(", "),
+        codes.join(","),
+        if refused.len() == 1 { "it" } else { "them" },
+    );
+}
+
+/// The exit code a batch's final answer earns, and stderr's word on it.
+pub fn judge(ctx: &Ctx, answer: &StatusAnswer) -> Result<Exit, Failure> {
+    let exit = answer.scan()?.exit(&ctx.allowed);
+    if exit == Exit::DeviceFailed && ctx.explain_failures {
+        explain_device_failure(answer, &ctx.allowed);
+    }
+    Ok(exit)
+}
+
+/// Writes one batch's details in the chosen format.
+pub fn show_batch(ctx: &Ctx, answer: &StatusAnswer) -> Result<(), Failure> {
+    match ctx.output {
+        OutputFormat::Json => {
+            // The light pass has checked the bytes; they go out as they came.
+            answer.scan()?;
+            emit(|out| write_json_bytes(out, answer.json()));
+        }
+        OutputFormat::Table => {
+            let details = answer.details()?;
+            emit(|out| table::write_batch_status(out, &details, &ctx.allowed, ctx.style));
+        }
+    }
+    Ok(())
+}
+
+/// Says that `tracking` was not finished within the wait (exit 6), and how to ask again.
+pub fn timed_out(customer: CustomerId, tracking: TrackingId, waited: std::time::Duration) -> Exit {
+    note(format!(
+        "error: batch {tracking} was not finished after waiting {} (--wait-timeout); \
+         ask again later with: pc devices batch-status {customer} {tracking} --wait",
+        show_duration(waited)
+    ));
+    Exit::WaitTimeout
+}

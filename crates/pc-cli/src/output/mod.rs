@@ -1,0 +1,76 @@
+//! What `pc` writes: stdout's one document (JSON bytes or a value, one buffered write),
+//! stderr's one-write notes and failures, and below, tables ([`table`]), progress
+//! ([`progress`]) and the light pass over a batch status ([`scan`]).
+
+pub mod progress;
+pub mod scan;
+pub mod table;
+
+use std::io::{self, BufWriter, Write};
+
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::exit::{Exit, Failure};
+use progress::ProgressMode;
+use table::Style;
+
+/// What every command needs to know about output.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// `-o`.
+    pub output: OutputFormat,
+    /// `--allow-error-codes`.
+    pub allowed: Vec<String>,
+    /// How tables are drawn.
+    pub style: Style,
+    /// How a wait shows progress.
+    pub progress: ProgressMode,
+    /// Whether stderr says which devices made the exit code 3 (the demo fails two on
+    /// purpose and says so itself).
+    pub explain_failures: bool,
+}
+
+/// Writes `error: …` (and a hint) on stderr and answers the failure's exit code.
+pub fn fail(failure: &Failure) -> Exit {
+    eprintln!("error: {failure}");
+    if let Some(hint) = failure.hint() {
+        eprintln!("hint: {hint}");
+    }
+    failure.exit
+}
+
+/// Writes stdout through one buffer. A reader that went away (`| head`) is not the
+/// command's failure, so write errors are dropped.
+pub fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let _ = write(&mut out).and_then(|()| out.flush());
+}
+
+/// Writes one JSON document given as bytes, with a final newline.
+pub fn write_json_bytes(out: &mut dyn Write, json: &[u8]) -> io::Result<()> {
+    out.write_all(json)?;
+    if !json.ends_with(b"\n") {
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes one serializable value as a JSON document.
+pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// Writes one serializable value as stdout's one JSON document.
+pub fn emit_json(value: &impl Serialize) {
+    emit(|out| write_json(out, value));
+}
+
+/// Writes one line to stderr in one write: a Ctrl-C can stop `pc` between two writes,
+/// and a line that names a tracking id must never be cut before the id.
+pub fn note(mut line: String) {
+    line.push('\n');
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
