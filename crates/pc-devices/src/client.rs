@@ -435,21 +435,21 @@ macro_rules! devices_client {
             }
 
             /// The transport (default: the crate's backend built from the options);
-            /// tests pass [`pc_http::testing::ScriptedTransport`].
+            /// tests pass pc-http's `testing::ScriptedTransport` (its `testing` feature).
             pub fn transport(mut self, transport: impl $transport + 'static) -> Self {
                 self.transport = Some(std::sync::Arc::new(transport));
                 self
             }
 
-            /// The clock of retries and waits (tests pass
-            /// [`pc_http::testing::FakeClock`]).
+            /// The clock of retries and waits (tests pass pc-http's
+            /// `testing::FakeClock`, of its `testing` feature).
             pub fn clock(mut self, clock: impl pc_http::runtime::Clock + 'static) -> Self {
                 self.clock = Some(std::sync::Arc::new(clock));
                 self
             }
 
-            /// The sleep of retries and waits (tests pass
-            /// [`pc_http::testing::FakeClock`]).
+            /// The sleep of retries and waits (tests pass pc-http's
+            /// `testing::FakeClock`, of its `testing` feature).
             pub fn sleep(mut self, sleep: impl $sleep + 'static) -> Self {
                 self.sleep = Some(std::sync::Arc::new(sleep));
                 self

@@ -5,10 +5,10 @@
 //!
 //! - the transport seam: [`HttpTransport`] (blocking) and [`AsyncHttpTransport`]
 //!   (async), over `http::Request<Vec<u8>>` / `http::Response<Vec<u8>>`, implemented by
-//!   closures, by [`testing::ScriptedTransport`], and by two backends behind features:
-//!   [`UreqTransport`] (feature `ureq`, the default; no async runtime) and
-//!   [`ReqwestTransport`] (feature `reqwest`; tokio and hyper, no ureq). Both use rustls
-//!   with ring and the same trusted roots ([`tls`]).
+//!   closures, by `testing::ScriptedTransport` (feature `testing`, for tests), and by
+//!   two backends behind features: [`UreqTransport`] (feature `ureq`, the default; no
+//!   async runtime) and [`ReqwestTransport`] (feature `reqwest`; tokio and hyper, no
+//!   ureq). Both use rustls with ring and the same trusted roots ([`tls`]).
 //! - the pipeline, [`Pipeline`] and [`AsyncPipeline`]: base URL per [`Cloud`], the
 //!   Partner Center headers, a bearer token from a [`TokenProvider`], retries by
 //!   [`RetryPolicy`] (honouring `Retry-After`), and the response [`Diagnostics`].
@@ -58,6 +58,7 @@ pub mod proxy;
 pub mod retry;
 pub mod runtime;
 mod secret;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tls;
 mod transport;

@@ -1,6 +1,10 @@
 //! Test doubles for code built on this crate: a scripted in-memory transport and a
 //! fake clock that sleeps instantly.
 //!
+//! Not part of a production build: the module exists with the `testing` feature,
+//! which a crate enables for its tests only
+//! (`pc-http = { version = "0.1", features = ["testing"] }` under `[dev-dependencies]`).
+//!
 //! ```
 //! use pc_http::testing::{FakeClock, ScriptedTransport};
 //! use pc_http::{ClientOptions, Pipeline, StaticToken, TransportErrorKind};
