@@ -73,6 +73,8 @@ pub use resources::{
     Links, PolicyCategory, PolicySetting,
 };
 pub use status::{BatchStatus, DeviceStatus, UploadStatus};
-pub use summary::{FailedDevice, StatusCounts};
+pub use summary::{
+    FailedDevice, StatusCounts, is_allowed_error, is_failed_batch, is_failed_device,
+};
 pub use time::{Timestamp, UtcDateTime};
 pub use uuid::Uuid;
