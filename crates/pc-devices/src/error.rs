@@ -7,6 +7,7 @@ use http::StatusCode;
 use pc_http::Diagnostics;
 use pc_models::{BatchUploadDetails, CustomerId, TrackingId};
 
+use crate::accepted::UploadPart;
 use crate::csv_import::CsvError;
 
 /// Everything that can go wrong while talking device deployment to Partner Center.
@@ -84,7 +85,7 @@ pub enum Error {
     /// An upload in parts stopped after some parts were accepted: their tracking ids,
     /// and why the next part failed.
     #[error("{0}")]
-    UploadIncomplete(Box<crate::upload::UploadIncomplete>),
+    UploadIncomplete(Box<UploadIncomplete>),
     /// An upload POST was answered `409 Conflict` after an earlier attempt of the same
     /// call (same `MS-RequestId`) got no answer: that attempt probably succeeded.
     #[error("{}", display_retried_conflict(.0))]
@@ -363,6 +364,39 @@ impl fmt::Display for MissingTrackingId {
             ". The upload may have happened: list the customer's batches before uploading \
              again ({})",
             self.diagnostics.support_ids()
+        )
+    }
+}
+
+/// An upload that stopped after some of its parts were accepted; see
+/// [`Error::UploadIncomplete`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UploadIncomplete {
+    /// The parts accepted before the failure, in order: their devices were sent.
+    pub accepted: Vec<UploadPart>,
+    /// How many devices were not sent (the failed part and those after it).
+    pub devices_not_sent: usize,
+    /// Why the next part failed.
+    pub error: Error,
+}
+
+impl fmt::Display for UploadIncomplete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sent: usize = self.accepted.iter().map(|part| part.devices).sum();
+        let ids: Vec<String> = self
+            .accepted
+            .iter()
+            .map(|part| part.tracking_id.to_string())
+            .collect();
+        write!(
+            f,
+            "the upload stopped after {} accepted part(s) holding {sent} device(s) \
+             (tracking ids {}); {} device(s) were not sent: {}",
+            self.accepted.len(),
+            ids.join(", "),
+            self.devices_not_sent,
+            self.error
         )
     }
 }

@@ -54,6 +54,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod accepted;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod asynchronous;
@@ -70,15 +71,15 @@ pub mod path;
 pub mod upload;
 pub mod wait;
 
+pub use accepted::{UploadAccepted, UploadPart};
 #[cfg(feature = "async")]
 pub use asynchronous::{AsyncDevicesClient, AsyncDevicesClientBuilder};
 #[cfg(feature = "blocking")]
 pub use blocking::{DevicesClient, DevicesClientBuilder};
 pub use csv_import::{CsvError, CsvImport, CsvWarning, parse_autopilot_csv};
 pub use error::{DecodeFailure, DecodeProblem, Error, ErrorKind, MissingTrackingId, PagingStop};
-pub use ops::UploadAccepted;
 pub use pc_http::{ClientOptions, Cloud, RetryPolicy};
-pub use upload::{UploadOptions, UploadPart, UploadTarget};
+pub use upload::{UploadOptions, UploadTarget};
 pub use wait::{WaitOptions, WaitProgress};
 
 /// The resource types, ids and helpers of `pc-models`, re-exported.

@@ -9,40 +9,11 @@ use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_enco
 
 use crate::Error;
 use crate::error::PagingStop;
+pub use crate::ops::NextPage;
 use crate::ops::PagedOperation;
 
 /// The default most pages one listing fetches: 10,000 (a million devices at 100 a page).
 pub const DEFAULT_MAX_PAGES: usize = 10_000;
-
-/// The page after this one, as the service points to it: the query of its next-page
-/// link (such as `seekOperation=Next`), and the continuation token to send as
-/// `MS-ContinuationToken`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NextPage {
-    /// The query to add to the collection's path, without the `?`.
-    pub query: Option<String>,
-    /// The continuation token.
-    pub token: Option<String>,
-}
-
-impl NextPage {
-    /// The page of a bare continuation token (no query).
-    pub fn token(token: impl Into<String>) -> Self {
-        Self {
-            query: None,
-            token: Some(token.into()),
-        }
-    }
-
-    /// What tells this page from the others, for loop detection.
-    fn key(&self) -> String {
-        format!(
-            "{}\n{}",
-            self.token.as_deref().unwrap_or_default(),
-            self.query.as_deref().unwrap_or_default()
-        )
-    }
-}
 
 /// Characters a query keeps as they are; the rest is percent-encoded so the link's
 /// query can never break the request line.
@@ -391,6 +362,29 @@ mod tests {
         assert_eq!(
             next(&page(r#"{"continuationToken": "t4", "links": {"next": {"uri": "/customers/c/deviceBatches/Lab A%2F1/devices?seekOperation=Next"}}}"#)).unwrap(),
             Some(NextPage { query: Some("seekOperation=Next".into()), token: Some("t4".into()) })
+        );
+    }
+
+    #[test]
+    fn the_documented_batches_page_names_its_next_page() {
+        use crate::ops::Operation as _;
+        let path = format!(
+            "{}/tests/fixtures/device-batches-page.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let body = std::fs::read(&path).unwrap();
+        let page: Collection<pc_models::DeviceBatch> = pc_models::from_slice(&body).unwrap();
+        let op = crate::ops::ListDeviceBatches::new(
+            "47021739-3426-40bf-9601-61b4b6d7c793".parse().unwrap(),
+        );
+        let next = next_page(&op.path().unwrap(), &page).unwrap();
+        // The page the operations' tests send (`listings_follow_the_services_next_page_link`).
+        assert_eq!(
+            next,
+            Some(NextPage {
+                query: Some("seekOperation=Next".into()),
+                token: Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into()),
+            })
         );
     }
 

