@@ -121,51 +121,37 @@ macro_rules! devices_client {
                 options: &$crate::WaitOptions,
             ) -> Result<pc_models::BatchUploadDetails, $crate::Error> {
                 use $crate::ops::Operation as _;
-                use $crate::wait::{WaitStep, after_failed_poll, next_step};
+                use $crate::wait::{PollOutcome, WaitFlow, WaitStep};
                 let clock = self.pipeline.clock();
-                let started = clock.instant();
+                let mut flow = WaitFlow::new(options, clock.instant());
                 let op = $crate::ops::GetBatchStatus::new(*customer, *tracking);
-                let mut polls = 0;
                 let mut last = None;
                 loop {
                     // No retry inside a poll may carry it past the wait's deadline.
-                    let left = options
-                        .deadline
-                        .saturating_sub(clock.instant().saturating_duration_since(started));
+                    let left = pc_http::CallDeadline(flow.before_poll(clock.instant()));
                     let mut request = op.to_request()?;
-                    request
-                        .extensions_mut()
-                        .insert(pc_http::CallDeadline(left.max(std::time::Duration::from_millis(1))));
+                    request.extensions_mut().insert(left);
                     let polled = match self.pipeline.execute(request) $($await)* {
                         Ok(response) => op.parse_response(response),
                         Err(error) => Err(error.into()),
                     };
                     let now = clock.instant();
-                    let waited = now.saturating_duration_since(started);
-                    let step = match polled {
-                        Ok(details) => {
-                            polls += 1;
-                            options.report(&details, polls, waited);
-                            let step = next_step(now, started, details.is_terminal(), options);
-                            if step == WaitStep::Done {
-                                return Ok(details);
-                            }
-                            last = Some(Box::new(details));
-                            step
-                        }
-                        Err(error) => match after_failed_poll(now, started, started, &error, options) {
-                            Some(step) => step,
-                            None => return Err(error),
-                        },
-                    };
+                    let step = flow.after_poll(PollOutcome::of(&polled), now);
+                    if let Ok(details) = &polled {
+                        options.report(details, flow.polls(), flow.elapsed(now));
+                    }
                     match step {
-                        WaitStep::Poll { after } => self.pipeline.sleep().sleep(after) $($await)*,
-                        WaitStep::Done | WaitStep::GiveUp => {
+                        WaitStep::Done | WaitStep::Fail => return polled,
+                        WaitStep::Poll { after } => {
+                            last = polled.ok().map(Box::new).or(last);
+                            self.pipeline.sleep().sleep(after) $($await)*;
+                        }
+                        WaitStep::GiveUp => {
                             return Err($crate::Error::WaitTimeout {
                                 customer: *customer,
                                 tracking_id: *tracking,
-                                waited,
-                                last,
+                                waited: flow.elapsed(now),
+                                last: polled.ok().map(Box::new).or(last),
                             });
                         }
                     }

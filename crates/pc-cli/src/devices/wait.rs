@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use pc_devices::WaitOptions;
-use pc_devices::wait::{WaitStep, after_failed_poll, next_step};
+use pc_devices::wait::{PollOutcome, WaitFlow, WaitStep};
 use pc_models::{CustomerId, TrackingId};
 
 use crate::api::{Api, StatusAnswer};
@@ -71,15 +71,11 @@ impl<'a> Wait<'a> {
             not_found_grace: grace,
             ..self.options.clone()
         };
-        let first_poll = Instant::now();
+        let mut flow = WaitFlow::new(&options, self.started);
         loop {
             // No retry inside a poll may carry it past the deadline.
-            let left = options.deadline.saturating_sub(self.elapsed());
-            let polled = self.api.batch_status(
-                self.customer,
-                tracking,
-                Some(left.max(Duration::from_millis(1))),
-            );
+            let left = flow.before_poll(Instant::now());
+            let polled = self.api.batch_status(self.customer, tracking, Some(left));
             let now = Instant::now();
             let step = match polled {
                 Ok(answer) => {
@@ -94,18 +90,16 @@ impl<'a> Wait<'a> {
                         return Polled::Done(answer);
                     }
                     *last = Some(answer);
-                    next_step(now, self.started, false, &options)
+                    flow.after_poll(PollOutcome::Answered { terminal: false }, now)
                 }
-                Err(error) => {
-                    match after_failed_poll(now, self.started, first_poll, &error, &options) {
-                        Some(step) => step,
-                        None => return Polled::Failed(error.into()),
-                    }
-                }
+                Err(error) => match flow.after_poll(PollOutcome::Failed(&error), now) {
+                    WaitStep::Fail => return Polled::Failed(error.into()),
+                    step => step,
+                },
             };
             match step {
                 WaitStep::Poll { after } => std::thread::sleep(after),
-                WaitStep::Done | WaitStep::GiveUp => return Polled::TimedOut,
+                WaitStep::Done | WaitStep::GiveUp | WaitStep::Fail => return Polled::TimedOut,
             }
         }
     }
