@@ -211,52 +211,19 @@ macro_rules! devices_client {
                 options: &$crate::UploadOptions,
                 mut on_accepted: impl FnMut(&$crate::UploadPart) + Send,
             ) -> Result<Vec<$crate::UploadPart>, $crate::Error> {
-                use $crate::upload::PlannedPart;
+                use $crate::upload::{UploadFlow, UploadStep};
                 let parts = $crate::upload::plan(customer, target, devices, options)?;
-                let mut not_sent: usize = parts.iter().map(PlannedPart::devices).sum();
-                let mut accepted = Vec::with_capacity(parts.len());
                 let clock = self.pipeline.clock();
-                let interval = options.retry_interval.max(std::time::Duration::from_millis(100));
-                let mut first_add = None;
-                for part in &parts {
-                    let result = match part {
-                        PlannedPart::Create(op) => self.send(op) $($await)*,
-                        PlannedPart::Add(op) => {
-                            let first = *first_add.get_or_insert_with(|| clock.instant());
-                            loop {
-                                match self.send(op) $($await)* {
-                                    Err(error)
-                                        if error.status() == Some(http::StatusCode::NOT_FOUND)
-                                            && clock.instant().saturating_duration_since(first)
-                                                < options.not_found_grace =>
-                                    {
-                                        self.pipeline.sleep().sleep(interval) $($await)*;
-                                    }
-                                    other => break other,
-                                }
-                            }
-                        }
-                    };
-                    match result {
-                        Ok(answer) => {
-                            not_sent -= part.devices();
-                            let part = $crate::UploadPart::new(answer, part.devices());
-                            on_accepted(&part);
-                            accepted.push(part);
-                        }
-                        Err(error) if accepted.is_empty() => return Err(error),
-                        Err(error) => {
-                            return Err($crate::Error::UploadIncomplete(Box::new(
-                                $crate::upload::UploadIncomplete {
-                                    accepted,
-                                    devices_not_sent: not_sent,
-                                    error,
-                                },
-                            )));
-                        }
+                let mut flow = UploadFlow::new(parts, options);
+                while let Some(part) = flow.next_part(clock.instant()) {
+                    let sent = self.send(part) $($await)*;
+                    match flow.after_send(sent, clock.instant()) {
+                        UploadStep::Accepted(part) => on_accepted(part),
+                        UploadStep::Retry { after } => self.pipeline.sleep().sleep(after) $($await)*,
+                        UploadStep::Fail(error) => return Err(error),
                     }
                 }
-                Ok(accepted)
+                Ok(flow.into_accepted())
             }
 
             /// Every batch of the customer, page after page:
