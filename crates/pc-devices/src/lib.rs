@@ -20,6 +20,10 @@
 //! - [`Error`]: one error type; [`Error::kind`] sorts it.
 //! - [`models`]: `pc-models` re-exported (ids, resources, statuses, the error catalog),
 //!   so a crate that depends on this one alone has every type it needs.
+//! - [`http`]: `pc-http` re-exported (token providers, transports, clouds, options,
+//!   retries), so a crate that passes a token provider or a transport to a client needs
+//!   no second dependency to keep at a matching version. It is the transport layer,
+//!   not the `http` crate whose `Request` and `Response` the operations take and give.
 //!
 //! Features: `blocking` (the default) gives `DevicesClient` on ureq; `async` gives
 //! `AsyncDevicesClient` on reqwest. For an async-only build, turn the default off:
@@ -84,6 +88,31 @@ pub use wait::{WaitOptions, WaitProgress};
 
 /// The resource types, ids and helpers of `pc-models`, re-exported.
 pub use pc_models as models;
+
+/// The transport layer, `pc-http`, re-exported: token providers, transports, clouds,
+/// client options, retries and the transport's errors. A crate that passes a token
+/// provider or a transport to a client needs no second dependency, kept at the version
+/// this crate was built with.
+///
+/// This is `pc-http`, not the `http` crate of request and response types.
+///
+/// ```
+/// # #[cfg(feature = "blocking")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use pc_devices::DevicesClient;
+/// use pc_devices::http::{Cloud, StaticToken};
+///
+/// let client = DevicesClient::builder()
+///     .cloud(Cloud::China)
+///     .token_provider(StaticToken::new("t0ken"))
+///     .build()?;
+/// assert_eq!(client.pipeline().base_url().to_string(), Cloud::China.base_url().to_string());
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "blocking"))]
+/// # fn main() {}
+/// ```
+pub use pc_http as http;
 
 /// The README's examples, compiled as doc tests so they stay true.
 #[cfg(all(doctest, feature = "blocking"))]
