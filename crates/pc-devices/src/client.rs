@@ -325,7 +325,9 @@ macro_rules! devices_client {
         #[derive(Default)]
         pub struct $builder {
             options: pc_http::ClientOptions,
+            cloud: Option<pc_http::Cloud>,
             base_url: Option<String>,
+            correlation_id: Option<String>,
             token: Option<std::sync::Arc<dyn $token>>,
             empty_token: bool,
             transport: Option<std::sync::Arc<dyn $transport>>,
@@ -338,31 +340,43 @@ macro_rules! devices_client {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($builder))
                     .field("options", &self.options)
+                    .field("cloud", &self.cloud)
                     .field("base_url", &self.base_url)
+                    .field("correlation_id", &self.correlation_id)
                     .field("max_pages", &self.max_pages)
                     .finish_non_exhaustive()
             }
         }
 
         impl $builder {
-            /// The pipeline options (locale, timeout, retries, correlation id, …). A
-            /// base URL or cloud set on the builder wins over the one in here.
+            /// The pipeline options (locale, timeout, retries, base URL, correlation
+            /// id, …); a later call replaces them all.
+            ///
+            /// The builder's own setters win over the values in here, whatever the
+            /// order of the calls: a [`cloud`](Self::cloud) or
+            /// [`base_url`](Self::base_url) over `options.base_url`, a
+            /// [`correlation_id`](Self::correlation_id) over
+            /// `options.correlation_id`.
             pub fn options(mut self, options: pc_http::ClientOptions) -> Self {
                 self.options = options;
                 self
             }
 
-            /// The cloud whose API to call (default: global).
+            /// The cloud whose API to call (default: global, or the options' base
+            /// URL). Of `cloud` and [`base_url`](Self::base_url), the last called
+            /// wins; either wins over the [`options`](Self::options).
             pub fn cloud(mut self, cloud: pc_http::Cloud) -> Self {
-                self.options.base_url = cloud.base_url();
+                self.cloud = Some(cloud);
                 self.base_url = None;
                 self
             }
 
             /// The API's base URL (scheme, host, optional port and prefix); checked by
-            /// `build`.
+            /// `build`. Of `base_url` and [`cloud`](Self::cloud), the last called
+            /// wins; either wins over the [`options`](Self::options).
             pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
                 self.base_url = Some(base_url.into());
+                self.cloud = None;
                 self
             }
 
@@ -381,9 +395,11 @@ macro_rules! devices_client {
                 self
             }
 
-            /// The `MS-CorrelationId` of every call (default: a new GUID per client).
+            /// The `MS-CorrelationId` of every call (default: the options' one, else a
+            /// new GUID per client); wins over the [`options`](Self::options)
+            /// whatever the order of the calls.
             pub fn correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
-                self.options.correlation_id = Some(correlation_id.into());
+                self.correlation_id = Some(correlation_id.into());
                 self
             }
 
@@ -418,9 +434,16 @@ macro_rules! devices_client {
             /// The client. Fails, sending nothing, when the base URL is unusable, no
             /// token (or an empty one) was given, or the transport cannot be built.
             pub fn build(self) -> Result<$client, $crate::Error> {
+                // The builder's own setters over the options, whatever the order.
                 let mut options = self.options;
+                if let Some(cloud) = self.cloud {
+                    options.base_url = cloud.base_url();
+                }
                 if let Some(base_url) = &self.base_url {
                     options.base_url = base_url.parse()?;
+                }
+                if let Some(correlation_id) = self.correlation_id {
+                    options.correlation_id = Some(correlation_id);
                 }
                 if self.empty_token {
                     return Err($crate::Error::Http(pc_http::Error::config(

@@ -346,3 +346,41 @@ async fn a_listing_stream_shows_where_it_is_but_never_the_token() {
         Some("partner-center.invalid")
     );
 }
+
+#[tokio::test]
+async fn the_builders_setters_win_over_the_options_whatever_the_order() {
+    use pc_devices::{ClientOptions, Cloud};
+
+    let options = || ClientOptions {
+        base_url: "https://from-options.invalid".parse().unwrap(),
+        correlation_id: Some("from-options".into()),
+        ..Default::default()
+    };
+    let china = Cloud::China.base_url().to_string();
+    for builder in [
+        AsyncDevicesClient::builder()
+            .options(options())
+            .cloud(Cloud::China)
+            .correlation_id("c-1"),
+        AsyncDevicesClient::builder()
+            .cloud(Cloud::China)
+            .correlation_id("c-1")
+            .options(options()),
+    ] {
+        let transport = ScriptedTransport::new();
+        transport.push_json(200, &batch_status("finished", &["finished"]));
+        let client = builder
+            .token("t0ken")
+            .transport(transport.clone())
+            .build()
+            .unwrap();
+        assert_eq!(client.pipeline().base_url().to_string(), china);
+        client
+            .batch_upload_status(&customer(), &tracking())
+            .await
+            .unwrap();
+        let request = transport.requests().remove(0);
+        assert!(request.uri().to_string().starts_with(&china));
+        assert_eq!(header(&request, "ms-correlationid"), "c-1");
+    }
+}

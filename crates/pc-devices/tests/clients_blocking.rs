@@ -430,3 +430,94 @@ fn an_empty_token_is_refused_before_anything_is_sent() {
     assert!(error.to_string().contains("no access token"), "{error}");
     assert_eq!(transport.request_count(), 0);
 }
+
+#[test]
+fn the_builders_setters_win_over_the_options_whatever_the_order() {
+    use pc_devices::{ClientOptions, Cloud, DevicesClientBuilder};
+
+    let options = || ClientOptions {
+        base_url: "https://from-options.invalid".parse().unwrap(),
+        correlation_id: Some("from-options".into()),
+        locale: "fr-FR".into(),
+        ..Default::default()
+    };
+    let finished = batch_status("finished", &["finished"]);
+    // The first request of a client built by `builder`.
+    let first_request = |builder: DevicesClientBuilder| {
+        let transport = ScriptedTransport::new();
+        transport.push_json(200, &finished);
+        let client = builder
+            .token("t0ken")
+            .transport(transport.clone())
+            .build()
+            .unwrap();
+        client
+            .batch_upload_status(&customer(), &tracking())
+            .unwrap();
+        let request = transport.requests().remove(0);
+        (client.pipeline().base_url().to_string(), request)
+    };
+    let china = Cloud::China.base_url().to_string();
+    for (order, builder) in [
+        (
+            "options first",
+            DevicesClient::builder()
+                .options(options())
+                .cloud(Cloud::China)
+                .correlation_id("c-1"),
+        ),
+        (
+            "options last",
+            DevicesClient::builder()
+                .cloud(Cloud::China)
+                .correlation_id("c-1")
+                .options(options()),
+        ),
+        (
+            "options between",
+            DevicesClient::builder()
+                .correlation_id("c-1")
+                .options(options())
+                .cloud(Cloud::China),
+        ),
+    ] {
+        let (base_url, request) = first_request(builder);
+        assert_eq!(base_url, china, "{order}");
+        assert!(
+            request.uri().to_string().starts_with(&china),
+            "{order}: {}",
+            request.uri()
+        );
+        assert_eq!(header(&request, "ms-correlationid"), "c-1", "{order}");
+        // The rest of the options holds.
+        assert_eq!(header(&request, "x-locale"), "fr-FR", "{order}");
+    }
+    // Of a cloud and a base URL, the last called wins, and either over the options.
+    let (base_url, _) = first_request(
+        DevicesClient::builder()
+            .cloud(Cloud::China)
+            .base_url("https://mine.invalid")
+            .options(options()),
+    );
+    assert_eq!(base_url, "https://mine.invalid");
+    let (base_url, _) = first_request(
+        DevicesClient::builder()
+            .base_url("https://mine.invalid")
+            .options(options())
+            .cloud(Cloud::China),
+    );
+    assert_eq!(base_url, china);
+    // Without the setters, the options' own values serve; a later `options` replaces
+    // an earlier one whole.
+    let (base_url, request) = first_request(
+        DevicesClient::builder()
+            .options(ClientOptions {
+                locale: "de-DE".into(),
+                ..Default::default()
+            })
+            .options(options()),
+    );
+    assert_eq!(base_url, "https://from-options.invalid");
+    assert_eq!(header(&request, "ms-correlationid"), "from-options");
+    assert_eq!(header(&request, "x-locale"), "fr-FR");
+}
