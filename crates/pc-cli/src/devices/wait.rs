@@ -77,26 +77,24 @@ impl<'a> Wait<'a> {
             let left = flow.before_poll(Instant::now());
             let polled = self.api.batch_status(self.customer, tracking, Some(left));
             let now = Instant::now();
-            let step = match polled {
-                Ok(answer) => {
-                    let terminal = match answer.scan() {
-                        Ok(scan) => {
-                            on_poll(&scan);
-                            scan.is_terminal()
-                        }
-                        Err(failure) => return Polled::Failed(failure),
-                    };
-                    if terminal {
-                        return Polled::Done(answer);
+            // The flow decides; this loop only keeps the answer's bytes.
+            let step = match &polled {
+                Ok(answer) => match answer.scan() {
+                    Ok(scan) => {
+                        on_poll(&scan);
+                        let terminal = scan.is_terminal();
+                        flow.after_poll(PollOutcome::Answered { terminal }, now)
                     }
-                    *last = Some(answer);
-                    flow.after_poll(PollOutcome::Answered { terminal: false }, now)
-                }
-                Err(error) => match flow.after_poll(PollOutcome::Failed(&error), now) {
-                    WaitStep::Fail => return Polled::Failed(error.into()),
-                    step => step,
+                    Err(failure) => return Polled::Failed(failure),
                 },
+                Err(error) => flow.after_poll(PollOutcome::Failed(error), now),
             };
+            match polled {
+                Ok(answer) if step == WaitStep::Done => return Polled::Done(answer),
+                Ok(answer) => *last = Some(answer),
+                Err(error) if step == WaitStep::Fail => return Polled::Failed(error.into()),
+                Err(_) => {}
+            }
             match step {
                 WaitStep::Poll { after } => std::thread::sleep(after),
                 WaitStep::Done | WaitStep::GiveUp | WaitStep::Fail => return Polled::TimedOut,

@@ -43,12 +43,10 @@ pub struct FailedDevice<'a> {
 }
 
 impl FailedDevice<'_> {
-    /// Whether `--allow-error-codes` lists the device's code or description verbatim.
+    /// Whether `--allow-error-codes` lists the device's code or description verbatim
+    /// (pc-models' rule).
     pub fn is_allowed(&self, allowed: &[String]) -> bool {
-        allowed.iter().any(|allowed| {
-            self.code.as_deref() == Some(allowed.as_str())
-                || self.description.as_deref() == Some(allowed.as_str())
-        })
+        pc_models::is_allowed_error(self.code.as_deref(), self.description.as_deref(), allowed)
     }
 }
 
@@ -81,9 +79,11 @@ impl BatchScan<'_> {
     /// The exit code the batch earns: 3 when a device failed and is not allowed, or the
     /// batch is `finished_with_errors` with no failed device to explain it; else 0.
     pub fn exit(&self, allowed: &[String]) -> Exit {
-        let unexplained = self.upload_status() == Some(UploadStatus::FinishedWithErrors)
-            && self.failed.is_empty();
-        if unexplained || self.failed.iter().any(|device| !device.is_allowed(allowed)) {
+        let failed = self
+            .failed
+            .iter()
+            .map(|device| (device.code.as_deref(), device.description.as_deref()));
+        if pc_models::is_failed_batch(self.upload_status().as_ref(), failed, allowed) {
             Exit::DeviceFailed
         } else {
             Exit::Success
@@ -232,12 +232,7 @@ impl<'de> Deserialize<'de> for Devices<'de> {
                     if status.as_ref().is_some_and(UploadStatus::is_terminal) {
                         devices.done += 1;
                     }
-                    let has_code = device
-                        .failed
-                        .code
-                        .as_deref()
-                        .is_some_and(|code| !code.trim().is_empty());
-                    if has_code || status == Some(UploadStatus::FinishedWithErrors) {
+                    if pc_models::is_failed_device(status.as_ref(), device.failed.code.as_deref()) {
                         devices.failed.push(device.failed);
                     }
                 }
