@@ -2,7 +2,8 @@
 //!
 //! - `ci`: everything a submission must pass (formatting, clippy, tests, doc tests,
 //!   rustdoc, the tests again with each backend feature alone, the README's demo, every
-//!   example, the dependency-graph invariants, the quick bench, the quick soak).
+//!   example, the dependency-graph invariants, the tidy checks of the source, the quick
+//!   bench, the quick soak).
 //! - `examples`: every example, run as its doc comment says (part of `ci`).
 //! - `snapshots [--accept]`: review pending insta snapshot changes and accept them.
 //! - `bench [--quick]`: the performance figures of docs/PERFORMANCE.md.
@@ -22,6 +23,7 @@ use std::time::Instant;
 
 mod examples;
 mod graph;
+mod tidy;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -58,7 +60,7 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          tasks:\n  \
          ci                  fmt, clippy, tests (also per backend alone), doc tests, rustdoc,\n                      \
-         the demo, every example, graph checks, quick bench and soak\n  \
+         the demo, every example, graph and tidy checks, quick bench and soak\n  \
          examples            run every example (the batch-status ones against `pc sim`)\n  \
          snapshots [--accept] review pending snapshot changes; --accept keeps them\n  \
          bench [--quick]     performance figures (quick: a smoke check)\n  \
@@ -209,6 +211,10 @@ fn ci(args: &[String]) -> Result {
     eprintln!("==> dependency-graph invariants");
     graph::check_all()?;
     eprintln!("    dependency-graph invariants: ok");
+
+    eprintln!("==> tidy checks of the source");
+    tidy::check_all()?;
+    eprintln!("    tidy checks of the source: ok");
 
     if root().join("crates/pc-bench").exists() {
         bench(&["--quick".to_owned()])?;

@@ -17,17 +17,7 @@ use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 use serde_json::json;
 
-/// The case count of each property: `default`, or `PROPTEST_CASES` when set.
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+include!("../../test-support/proptest_cases.rs");
 
 /// A GUID in one of the spellings a server might use.
 fn guid() -> impl Strategy<Value = (Uuid, String)> {

@@ -269,6 +269,8 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::HashMap;
 
+    include!("../../test-support/proptest_cases.rs");
+
     #[test]
     fn the_lower_case_variable_wins_then_https_then_all() {
         let names = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
@@ -326,9 +328,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(10_000)
-        ))]
+        #![proptest_config(cases(10_000))]
 
         #[test]
         fn redact_url_never_prints_the_password(

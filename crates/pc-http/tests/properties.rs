@@ -20,17 +20,7 @@ use pc_http::{
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-/// The case count of each property: `default`, or `PROPTEST_CASES` when set.
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+include!("../../test-support/proptest_cases.rs");
 
 /// The longest message any error answer may give here: the call's own method, path
 /// and host are short, so what is left is what the answer could make long.

@@ -103,6 +103,20 @@ impl UtcDateTime {
         (nanos < 1_000_000_000).then_some(Self { seconds, nanos })
     }
 
+    /// The instant `seconds` whole seconds after 1970-01-01T00:00:00Z (before it when
+    /// negative).
+    ///
+    /// ```
+    /// use pc_models::UtcDateTime;
+    /// let time = UtcDateTime::from_unix_seconds(1_500_976_800);
+    /// assert_eq!(time.to_string(), "2017-07-25T10:00:00Z");
+    /// assert_eq!(time.unix_seconds(), 1_500_976_800);
+    /// assert_eq!(UtcDateTime::from_unix_seconds(-1).to_string(), "1969-12-31T23:59:59Z");
+    /// ```
+    pub fn from_unix_seconds(seconds: i64) -> Self {
+        Self { seconds, nanos: 0 }
+    }
+
     /// Whole seconds since 1970-01-01T00:00:00Z.
     pub fn unix_seconds(&self) -> i64 {
         self.seconds
@@ -313,6 +327,23 @@ mod tests {
         let later = Timestamp::new("2019-02-06T06:00:00");
         assert!(earlier < later);
         assert_eq!(Timestamp::new("x").partial_cmp(&later), None);
+    }
+
+    #[test]
+    fn whole_seconds_are_written_without_a_fraction() {
+        for (seconds, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_549_432_626, "2019-02-06T05:57:06Z"),
+            (-28_800, "1969-12-31T16:00:00Z"),
+            (-62_135_596_800, "0001-01-01T00:00:00Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+        ] {
+            let time = UtcDateTime::from_unix_seconds(seconds);
+            assert_eq!(time, UtcDateTime::from_unix(seconds, 0).unwrap());
+            assert_eq!(time.to_string(), text);
+            assert_eq!(UtcDateTime::parse(text), Some(time));
+        }
     }
 
     proptest! {

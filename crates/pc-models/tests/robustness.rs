@@ -15,17 +15,7 @@ use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The case count of each property: `default`, or `PROPTEST_CASES` when set.
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+include!("../../test-support/proptest_cases.rs");
 
 /// What one resource's parse did: parsed, or failed naming `expected` with this kind.
 type Outcome = Result<(), (String, ParseErrorKind, String)>;

@@ -8,7 +8,7 @@ use crate::config::SimConfig;
 use crate::route::Operation;
 use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
-use pc_models::Timestamp;
+use pc_models::{Timestamp, UtcDateTime};
 use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};
 
@@ -46,31 +46,12 @@ pub(crate) fn paging(config: &SimConfig, operation: Operation) -> Paging {
     }
 }
 
-/// The civil date of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Both fit: day is 1 to 31, month 1 to 12.
-    (year, month as u32, day as u32)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS` of `seconds` since the epoch.
+/// `YYYY-MM-DDTHH:MM:SS` of `seconds` since the epoch: the UTC view's text without
+/// its `Z` (a whole second has no fraction).
 fn date_time(seconds: i64) -> String {
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let in_day = seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        in_day / 3600,
-        in_day % 3600 / 60,
-        in_day % 60
-    )
+    let mut text = UtcDateTime::from_unix_seconds(seconds).to_string();
+    text.pop();
+    text
 }
 
 fn whole_seconds(at: Duration) -> i64 {

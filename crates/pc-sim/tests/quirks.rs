@@ -341,3 +341,78 @@ fn quirks_and_strict_compose() {
     );
     assert_eq!(reply.json_after_bom()["items"][0]["id"], "c");
 }
+
+/// A mutation repeated with its `MS-RequestId` is answered with what the store kept of
+/// the first answer, and the quirks rewrite the replay as they rewrote the first:
+/// the same bytes.
+#[test]
+fn a_replayed_answer_gets_the_same_quirks_as_the_first() {
+    let (sim, _clock, api) = quirky();
+    let twice = |method: &str, rest: &str, request_id: &str, body: Value| {
+        let body = body.to_string();
+        let send = || {
+            api.call(
+                method,
+                rest,
+                &[("MS-RequestId", request_id)],
+                body.as_bytes(),
+            )
+        };
+        let first = send();
+        let again = send();
+        assert_eq!(again.status, first.status, "{method} {rest}");
+        assert!(
+            again.body == first.body,
+            "{method} {rest}: {:?}, then {:?}",
+            first.text(),
+            again.text()
+        );
+        assert_eq!(again.header("content-type"), first.header("content-type"));
+        assert_eq!(again.header("location"), first.header("location"));
+        first
+    };
+    let created = twice(
+        "POST",
+        "deviceBatches",
+        "a4f9d2c1-0000-4000-8000-000000000001",
+        json!({"batchId": "b", "devices": devices("SN", 2)}),
+    );
+    accepted(&created);
+    let updated = twice(
+        "PATCH",
+        "DevicePolicyUpdates",
+        "a4f9d2c1-0000-4000-8000-000000000002",
+        json!({"devices": []}),
+    );
+    accepted(&updated);
+    let policy = twice(
+        "POST",
+        "policies",
+        "a4f9d2c1-0000-4000-8000-000000000003",
+        json!({"name": "Autopilot"}),
+    );
+    assert_eq!(policy.status, 200, "{}", policy.text());
+    let policy = policy.json_after_bom();
+    assert_eq!(policy["devicesAssignedCount"], 0);
+    assert!(policy.get("devicesAssigned").is_none());
+    // The second of each was a replay, not a second call into the store.
+    let log = sim.request_log();
+    let replayed: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|entry| entry.replayed)
+        .map(|entry| {
+            (
+                entry.method.as_str(),
+                entry.path.rsplit('/').next().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        replayed,
+        [
+            ("POST", "deviceBatches"),
+            ("PATCH", "DevicePolicyUpdates"),
+            ("POST", "policies")
+        ]
+    );
+}
