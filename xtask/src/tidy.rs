@@ -1,6 +1,9 @@
 //! The architecture's source invariants, checked by reading the source: no import
 //! circle between the modules of a crate, only pc-cli reads the environment or the
-//! terminal, and tokio runs in `pc` only for `pc demo` and `pc sim`.
+//! terminal, tokio runs in `pc` only for `pc demo` and `pc sim`, pc-models does no
+//! I/O, the clients hold no protocol decision and each client method is written once,
+//! only pc-bench measures speed, the xtask installs nothing, and docs/ARCHITECTURE.md's
+//! map names every source file.
 //!
 //! The source is read as text with its comments and literals blanked
 //! ([`code_only`]), which is enough for what these checks look for and needs no
@@ -10,10 +13,6 @@ use crate::{Result, root};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// Crates whose modules are being reorganised: the import-circle check skips them until
-/// their owner takes them off this list.
-const REORGANISING: &[&str] = &["pc-cli", "pc-devices"];
 
 /// The library crates, which take values rather than read the environment or the
 /// terminal.
@@ -51,6 +50,11 @@ pub fn check_all() -> Result {
     let mut problems = import_circles(&root)?;
     problems.extend(environment_readers(&root)?);
     problems.extend(tokio_outside_the_simulator(&root)?);
+    problems.extend(io_in_the_models(&root)?);
+    problems.extend(decisions_in_the_clients(&root)?);
+    problems.extend(benchmarks_outside_the_bench(&root)?);
+    problems.extend(installs_in_the_xtask(&root)?);
+    problems.extend(files_the_map_does_not_name(&root)?);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -467,12 +471,57 @@ fn module_graph(root: &Path, dir: &Path) -> Result<Graph> {
     Ok(graph_of(modules))
 }
 
+/// The items the crate root re-exports from its modules (`pub use error::{Error,
+/// ErrorKind};`, `pub use wait::WaitFlow as Flow;`), each with the module it comes from,
+/// so that a module naming `crate::Error` uses `error`.
+fn root_reexports(code: &str, modules: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let mut items = BTreeMap::new();
+    let mut from = 0;
+    while let Some(start) = code[from..].find("use ").map(|at| from + at) {
+        from = start + "use ".len();
+        let whole = start == 0 || !code[..start].ends_with(|c: char| is_ident(c) || c == ':');
+        let Some(end) = code[from..].find(';').map(|at| from + at) else {
+            break;
+        };
+        if !whole {
+            continue;
+        }
+        let path = code[from..end].trim();
+        let path = path.strip_prefix("crate::").unwrap_or(path).trim_start();
+        let Some((module, rest)) = path.split_once("::") else {
+            continue;
+        };
+        if !modules.contains(module.trim()) {
+            continue;
+        }
+        // The names the statement brings in: the last segment of each element, or
+        // its alias.
+        for element in rest.split(['{', '}', ',']) {
+            let element = element.trim();
+            let name = match element.split_once(" as ") {
+                Some((_, alias)) => alias.trim(),
+                None => element.rsplit("::").next().unwrap_or("").trim(),
+            };
+            if !name.is_empty() && name != "self" && name != "*" {
+                items.insert(name.to_owned(), module.trim().to_owned());
+            }
+        }
+    }
+    items
+}
+
 /// The graph of files given as (their module, their path, their code): an edge from a
-/// module to every other module it names; the root's mentions make no edge.
+/// module to every other module it names, directly or through an item the root
+/// re-exports from it; the root's own mentions make no edge.
 fn graph_of<'a>(
     files: impl Iterator<Item = (Option<String>, &'a String, &'a String)> + Clone,
 ) -> Graph {
     let modules: BTreeSet<String> = files.clone().filter_map(|(module, _, _)| module).collect();
+    let reexported: BTreeMap<String, String> = files
+        .clone()
+        .filter(|(module, _, _)| module.is_none())
+        .flat_map(|(_, _, code)| root_reexports(code, &modules))
+        .collect();
     let mut graph: Graph = modules
         .iter()
         .map(|module| (module.clone(), BTreeMap::new()))
@@ -480,6 +529,10 @@ fn graph_of<'a>(
     for (module, path, code) in files {
         let Some(module) = module else { continue };
         for (named, line) in crate_paths(code) {
+            let named = match reexported.get(&named) {
+                Some(from) if !modules.contains(&named) => from.clone(),
+                _ => named,
+            };
             if named != module && modules.contains(&named) {
                 let edges = graph.entry(module.clone()).or_default();
                 edges
@@ -568,14 +621,10 @@ fn shortest_circle(graph: &Graph, start: &String, members: &BTreeSet<String>) ->
     vec![start.clone()]
 }
 
-/// The import circles of every crate's `src/` but those being reorganised, each as a
-/// sentence.
+/// The import circles of every crate's `src/`, each as a sentence.
 fn import_circles(root: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for krate in crates(root)? {
-        if REORGANISING.contains(&krate.name.as_str()) {
-            continue;
-        }
         let graph = module_graph(root, &krate.dir)?;
         found.extend(circles(&graph).into_iter().map(|circle| {
             format!(
@@ -674,6 +723,201 @@ fn tokio_outside_the_simulator(root: &Path) -> Result<Vec<String>> {
     Ok(found)
 }
 
+// pc-models does no I/O.
+
+/// What does I/O: files, sockets, processes, the environment, the standard streams.
+const IO: &[&str] = &[
+    "std::fs",
+    "std::net",
+    "std::process",
+    "std::env",
+    "io::stdin",
+    "io::stdout",
+    "io::stderr",
+    "println!",
+    "eprintln!",
+    "print!",
+    "eprint!",
+];
+
+/// Each line of pc-models' non-test code that does I/O.
+fn io_in_the_models(root: &Path) -> Result<Vec<String>> {
+    let src = root.join("crates/pc-models/src");
+    let mut found = Vec::new();
+    for source in sources(root, &src, false)? {
+        for (line, names) in mentions(&source.code, IO) {
+            found.push(format!(
+                "{}:{line}: pc-models does I/O ({}); it is pure data and knows no transport",
+                source.path,
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(found)
+}
+
+// The clients hold no protocol logic, and each client method is written once.
+
+/// pc-devices' client files: the macro that writes both clients, and the two files
+/// that instantiate it.
+const CLIENT_FILES: &[&str] = &["client.rs", "blocking.rs", "asynchronous.rs"];
+
+/// What a protocol decision names: a status, a terminal status, a `Retry-After`, the
+/// not-found grace, a delay of its own.
+const DECISIONS: &[&str] = &[
+    "StatusCode",
+    "status()",
+    "is_terminal",
+    "retry_after",
+    "not_found_grace",
+    "Duration::from_secs",
+    "Duration::from_millis",
+    "NOT_FOUND",
+];
+
+/// What would write a client method outside the macro.
+const CLIENT_IMPLS: &[&str] = &["impl DevicesClient", "impl AsyncDevicesClient"];
+
+/// Each line of the client files' non-test code that makes a protocol decision, and
+/// each method block of a client outside `client.rs`.
+fn decisions_in_the_clients(root: &Path) -> Result<Vec<String>> {
+    let src = root.join("crates/pc-devices/src");
+    let mut found = Vec::new();
+    for source in sources(root, &src, false)? {
+        let Some(file) = CLIENT_FILES
+            .iter()
+            .find(|file| root.join(&source.path) == src.join(file))
+        else {
+            continue;
+        };
+        for (line, names) in mentions(&source.code, DECISIONS) {
+            found.push(format!(
+                "{}:{line}: a client makes a protocol decision ({}); it belongs in `ops/` or \
+                 in a flow (`WaitFlow`, `UploadFlow`), which the clients only drive",
+                source.path,
+                names.join(", ")
+            ));
+        }
+        if *file != "client.rs" {
+            for (line, names) in mentions(&source.code, CLIENT_IMPLS) {
+                found.push(format!(
+                    "{}:{line}: a client method written outside client.rs ({}); each is \
+                     written once, in `devices_client!`",
+                    source.path,
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
+// No speed claim lives in a unit test: only pc-bench measures.
+
+/// What measures speed.
+const MEASURES: &[&str] = &["divan", "criterion", "black_box"];
+
+/// Each line, outside pc-bench, of any crate's sources or tests that measures speed.
+fn benchmarks_outside_the_bench(root: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for krate in crates(root)? {
+        if krate.name == "pc-bench" {
+            continue;
+        }
+        for folder in ["src", "tests", "benches"] {
+            let dir = krate.dir.join(folder);
+            if !dir.is_dir() {
+                continue;
+            }
+            for source in sources(root, &dir, true)? {
+                for (line, names) in mentions(&source.code, MEASURES) {
+                    found.push(format!(
+                        "{}:{line}: measures speed ({}); speed is measured only by pc-bench, \
+                         as ratios to a baseline of the same run",
+                        source.path,
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+// The xtask installs nothing.
+
+/// The words that would make a command install something, as the xtask would pass them.
+const INSTALLS: &[&str] = &["\"install\"", "\"add\""];
+
+/// Each line of the xtask (this file apart) that passes a command an `install` or an
+/// `add`: where a tool is missing, the xtask says how to get it.
+fn installs_in_the_xtask(root: &Path) -> Result<Vec<String>> {
+    let src = root.join("xtask/src");
+    let mut found = Vec::new();
+    for file in rust_files(&src)? {
+        if file.file_name().is_some_and(|name| name == "tidy.rs") {
+            continue;
+        }
+        // Literals are what is looked for: only comments are left out.
+        let text = read(&file)?;
+        for (index, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if INSTALLS.iter().any(|word| code.contains(word)) {
+                found.push(format!(
+                    "{}:{}: the xtask installs something; where a tool is missing it says \
+                     how to get it",
+                    file.strip_prefix(root).unwrap_or(&file).display(),
+                    index + 1
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
+// docs/ARCHITECTURE.md's map names every source file.
+
+/// Each source file of a crate's `src/` that docs/ARCHITECTURE.md does not name: by
+/// its path in `src/`, from the workspace root, or its file name in backquotes, or through its folder
+/// (`` `resources/` ``). A crate root and a folder's `mod.rs` need no mention.
+fn files_the_map_does_not_name(root: &Path) -> Result<Vec<String>> {
+    let map = read(&root.join("docs/ARCHITECTURE.md"))?;
+    let mut found = Vec::new();
+    for krate in crates(root)? {
+        let src = krate.dir.join("src");
+        for file in rust_files(&src)? {
+            let relative = file.strip_prefix(&src).unwrap_or(&file);
+            let name = relative
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if matches!(name.as_str(), "lib.rs" | "main.rs" | "mod.rs") {
+                continue;
+            }
+            let path = relative.to_string_lossy().replace('\\', "/");
+            let folder = path
+                .split_once('/')
+                .map(|(folder, _)| format!("`{folder}/`"));
+            let whole = file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let named = map.contains(&format!("`{path}`"))
+                || map.contains(&format!("`{whole}`"))
+                || map.contains(&format!("`{name}`"))
+                || folder.is_some_and(|folder| map.contains(&folder));
+            if !named {
+                found.push(format!(
+                    "{}: docs/ARCHITECTURE.md's map does not name this file",
+                    file.strip_prefix(root).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -750,6 +994,33 @@ mod tests {
     }
 
     #[test]
+    fn an_item_the_root_reexports_is_a_use_of_its_module() {
+        let found = circles_of(&[
+            (
+                "lib.rs",
+                "mod error; mod upload;\npub use error::{Error, ErrorKind as Kind};\n\
+                 pub use crate::upload::{self, plan::Plan};\npub use pc_http as http;",
+            ),
+            ("error.rs", "use crate::Plan;"),
+            ("upload/mod.rs", "fn f() -> crate::Kind { todo() }"),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("error") && found[0].contains("upload"),
+            "{found:?}"
+        );
+        // An external crate re-exported makes no edge, nor does the root's own use.
+        assert!(
+            circles_of(&[
+                ("lib.rs", "mod a; mod b; pub use a::A; use crate::b::B;"),
+                ("a.rs", "use crate::http;"),
+                ("b.rs", "use crate::A;"),
+            ])
+            .is_empty()
+        );
+    }
+
+    #[test]
     fn a_circle_of_three_is_found_with_its_arrows() {
         let found = circles_of(&[
             ("a.rs", "use crate::b;"),
@@ -775,8 +1046,10 @@ mod tests {
                 "mod a; mod b; pub use crate::a::A; pub use crate::b::B;",
             ),
             ("main.rs", "use crate::a;"),
+            // `Error` is the root's own item; `B` comes from `b`, which names `a` only
+            // through the root itself.
             ("a.rs", "use crate::{Error, B}; use crate::a::inner;"),
-            ("b.rs", "use crate::A; use crate::{self as root, *};"),
+            ("b.rs", "use crate::{self as root, *};"),
             ("bin/tool.rs", "use crate::a; use crate::b;"),
         ]);
         assert_eq!(found, Vec::<String>::new());
@@ -840,6 +1113,48 @@ mod tests {
     #[test]
     fn only_pc_demo_and_pc_sim_name_tokio_or_the_simulator() {
         let found = tokio_outside_the_simulator(&root()).unwrap();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn pc_models_does_no_io() {
+        let found = io_in_the_models(&root()).unwrap();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn the_clients_make_no_protocol_decision_and_write_each_method_once() {
+        let found = decisions_in_the_clients(&root()).unwrap();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        // What the check looks for, in a client's code.
+        let code = code_only(
+            "if error.status() == Some(StatusCode::NOT_FOUND) { sleep(Duration::from_secs(1)) }",
+        );
+        assert_eq!(
+            mentions(&code, DECISIONS)[0].1,
+            ["StatusCode", "status()", "Duration::from_secs", "NOT_FOUND"]
+        );
+        assert_eq!(
+            mentions(&code_only("impl DevicesClient {}"), CLIENT_IMPLS).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn only_pc_bench_measures_speed() {
+        let found = benchmarks_outside_the_bench(&root()).unwrap();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn the_xtask_installs_nothing() {
+        let found = installs_in_the_xtask(&root()).unwrap();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+
+    #[test]
+    fn the_architecture_map_names_every_file() {
+        let found = files_the_map_does_not_name(&root()).unwrap();
         assert!(found.is_empty(), "{}", found.join("\n"));
     }
 }

@@ -443,17 +443,7 @@ mod tests {
     use clap::CommandFactory;
     use proptest::prelude::*;
 
-    /// The case count of each property: `default`, or `PROPTEST_CASES` when set.
-    fn cases(default: u32) -> ProptestConfig {
-        let cases = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|cases| cases.parse().ok())
-            .unwrap_or(default);
-        ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        }
-    }
+    include!("../../test-support/proptest_cases.rs");
 
     /// A GUID in a spelling people paste: any case, braces or none, hyphens or none,
     /// white space around.

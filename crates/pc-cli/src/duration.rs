@@ -60,17 +60,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The case count of each property: `default`, or `PROPTEST_CASES` when set.
-    fn cases(default: u32) -> ProptestConfig {
-        let cases = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|cases| cases.parse().ok())
-            .unwrap_or(default);
-        ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        }
-    }
+    include!("../../test-support/proptest_cases.rs");
 
     #[test]
     fn durations_are_shown_as_they_are_written() {
