@@ -4,9 +4,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use http::HeaderValue;
 use pc_devices::ops::{GetBatchStatus, Operation};
+use pc_devices::upload::{PlannedPart, UploadFlow, UploadStep};
 use pc_devices::{DevicesClient, UploadOptions, UploadPart};
 use pc_http::{
     CallDeadline, DeviceAuthorization, DeviceCodeGrant, Diagnostics, Pipeline, Secret,
@@ -16,13 +18,12 @@ use pc_models::{
     BatchId, BatchUploadDetails, CustomerId, Device, DeviceBatch, DeviceId, TrackingId,
 };
 
+/// `MS-RequestId`, which pc-http adds to a call unless the caller chose it.
+const MS_REQUEST_ID: &str = "ms-requestid";
+
 use crate::exit::{Exit, Failure};
 use crate::output::scan::{BatchScan, scan};
 use crate::settings::{ClientSetup, config};
-
-/// Where an upload goes: `--new-batch NAME` (the first part creates it) or `--batch
-/// NAME` (every part adds to it).
-pub use pc_devices::UploadTarget;
 
 /// A batch status as the service sent it: the bytes, and where they came from.
 #[derive(Debug)]
@@ -147,18 +148,50 @@ impl Api {
         })
     }
 
-    /// Sends `devices` in parts, in order; `on_accepted` hears of each part as soon as
-    /// it is accepted.
-    pub fn upload(
+    /// Sends an upload's planned parts in order, driving pc-devices' `UploadFlow` (the
+    /// not-found grace included). Each part's first attempt carries `request_ids[i]`
+    /// as its `MS-RequestId` (a try again of an add the service did not know yet is a
+    /// new logical call, with a new one); `sending` hears of a part just before its
+    /// first attempt, `accepted` as soon as it is accepted, each with the part's index.
+    pub fn upload_parts(
         &self,
-        customer: CustomerId,
-        target: &UploadTarget,
-        devices: Vec<Device>,
+        parts: Vec<PlannedPart>,
+        request_ids: &[String],
         options: &UploadOptions,
-        on_accepted: impl FnMut(&UploadPart) + Send,
+        mut sending: impl FnMut(usize),
+        mut accepted: impl FnMut(usize, &UploadPart),
     ) -> Result<Vec<UploadPart>, pc_devices::Error> {
-        self.client
-            .upload_with_progress(&customer, target, devices, options, on_accepted)
+        let pipeline = self.client.pipeline();
+        let mut flow = UploadFlow::new(parts, options);
+        let (mut index, mut first_attempt) = (0, true);
+        while let Some(part) = flow.next_part(Instant::now()) {
+            let mut request = part.to_request()?;
+            if first_attempt {
+                sending(index);
+                if let Some(id) = request_ids
+                    .get(index)
+                    .and_then(|id| HeaderValue::from_str(id).ok())
+                {
+                    request.headers_mut().insert(MS_REQUEST_ID, id);
+                }
+            }
+            let sent = match pipeline.execute(request) {
+                Ok(response) => part.parse_response(response),
+                Err(error) => Err(error.into()),
+            };
+            match flow.after_send(sent, Instant::now()) {
+                UploadStep::Accepted(part) => {
+                    accepted(index, part);
+                    (index, first_attempt) = (index + 1, true);
+                }
+                UploadStep::Retry { after } => {
+                    first_attempt = false;
+                    pipeline.sleep().sleep(after);
+                }
+                UploadStep::Fail(error) => return Err(error),
+            }
+        }
+        Ok(flow.into_accepted())
     }
 
     /// Every batch of the customer, every page.
@@ -225,5 +258,93 @@ mod tests {
             "{}",
             failure.message
         );
+    }
+
+    #[test]
+    fn each_parts_first_attempt_carries_the_request_id_chosen_for_it() {
+        use pc_devices::UploadTarget;
+        use pc_http::testing::{FakeClock, ScriptedTransport};
+
+        let transport = ScriptedTransport::new();
+        let accepted = |tracking: &str| {
+            format!("/v1/customers/47021739-3426-40bf-9601-61b4b6d7c793/batchJobStatus/{tracking}")
+        };
+        transport
+            .push_response(
+                202,
+                &[(
+                    "Location",
+                    &accepted("0127ed8e-ff72-4983-a3d8-e8d8bd378931"),
+                )],
+                b"",
+            )
+            // The service does not know the new batch yet: the add is tried again.
+            .push_status(404)
+            .push_response(
+                202,
+                &[(
+                    "Location",
+                    &accepted("0127ed8e-ff72-4983-a3d8-e8d8bd378932"),
+                )],
+                b"",
+            );
+        let clock = FakeClock::new();
+        let client = DevicesClient::builder()
+            .base_url("https://partner-center.invalid")
+            .token("t")
+            .transport(transport.clone())
+            .clock(clock.clone())
+            .sleep(clock)
+            .build()
+            .unwrap();
+        let api = Api::from_client(client);
+        let customer: CustomerId = "47021739-3426-40bf-9601-61b4b6d7c793".parse().unwrap();
+        let options = UploadOptions {
+            devices_per_request: 1,
+            ..UploadOptions::default()
+        };
+        let devices = vec![
+            Device::default().serial_number("A"),
+            Device::default().serial_number("B"),
+        ];
+        let target = UploadTarget::NewBatch(BatchId::new("Lab").unwrap());
+        let parts = pc_devices::upload::plan(&customer, &target, devices, &options).unwrap();
+        let ids = [
+            "11111111-1111-4111-8111-111111111111".to_owned(),
+            "22222222-2222-4222-8222-222222222222".to_owned(),
+        ];
+        let (mut sent, mut heard) = (Vec::new(), Vec::new());
+        let uploaded = api
+            .upload_parts(
+                parts,
+                &ids,
+                &options,
+                |index| sent.push(index),
+                |index, part| {
+                    heard.push((index, part.tracking_id.to_string()));
+                },
+            )
+            .unwrap();
+        assert_eq!(uploaded.len(), 2);
+        assert_eq!(sent, [0, 1], "once per part, before its first attempt");
+        assert_eq!(
+            heard[1],
+            (1, "0127ed8e-ff72-4983-a3d8-e8d8bd378932".to_owned())
+        );
+        let request_ids: Vec<String> = transport
+            .requests()
+            .iter()
+            .map(|request| {
+                request.headers()["ms-requestid"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(request_ids[0], ids[0]);
+        assert_eq!(request_ids[1], ids[1]);
+        // The try again is a new logical call.
+        assert_ne!(request_ids[2], ids[1]);
+        assert_eq!(request_ids.len(), 3);
     }
 }

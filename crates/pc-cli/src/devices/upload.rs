@@ -74,18 +74,31 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
         not_found_grace: plan.not_found_grace,
         retry_interval: plan.wait.poll_interval,
     };
-    let mut index = 0;
-    let uploaded = api.upload(
-        plan.customer,
-        &plan.target,
-        devices.to_vec(),
+    let parts =
+        match pc_devices::upload::plan(&plan.customer, &plan.target, devices.to_vec(), &options) {
+            Ok(parts) => parts,
+            Err(error) => {
+                return UploadReport {
+                    parts: Vec::new(),
+                    planned: count,
+                    exit: fail(&error.into()),
+                };
+            }
+        };
+    // Each part's first attempt goes out with an `MS-RequestId` chosen here.
+    let request_ids: Vec<String> = (0..parts.len())
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    let uploaded = api.upload_parts(
+        parts,
+        &request_ids,
         &options,
-        |part| {
-            index += 1;
+        |_| {},
+        |index, part| {
             let which = if count == 1 {
                 String::new()
             } else {
-                format!("part {index}/{count} of ")
+                format!("part {}/{count} of ", index + 1)
             };
             note(format!(
                 "accepted {which}upload to batch \"{name}\": tracking id {} ({} device{})",
