@@ -10,6 +10,7 @@ mod demo;
 mod devices;
 mod duration;
 mod exit;
+mod lock;
 mod output;
 mod settings;
 mod signin;
