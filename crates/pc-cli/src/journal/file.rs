@@ -63,8 +63,8 @@ impl JournalError {
         match self {
             JournalError::Locked { .. } => Failure::new(Exit::Transport, self.to_string()),
             JournalError::Io { .. } | JournalError::Refused { .. } => Failure::usage(format!(
-                "{self}; nothing was sent: fix it, point --journal elsewhere, or pass \
-                 --journal off to keep no journal"
+                "{self}: fix it, point --journal elsewhere, or pass --journal off to keep \
+                 no journal"
             )),
         }
     }
