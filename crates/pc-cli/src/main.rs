@@ -10,6 +10,9 @@ mod demo;
 mod devices;
 mod duration;
 mod exit;
+#[cfg_attr(not(test), allow(dead_code))]
+mod journal;
+mod lock;
 mod output;
 mod settings;
 mod signin;

@@ -6,16 +6,17 @@
 //! never sees half a file. Refreshes take an exclusive lock on `FILE.lock` first (30
 //! seconds at most), so two `pc` processes never both spend one refresh token.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use pc_http::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::exit::Exit;
 use crate::exit::Failure;
+use crate::lock::{LockError, create_private_dir, lock_path};
 
 /// How long a refresh waits for another `pc` holding the lock.
 pub const LOCK_WAIT: Duration = Duration::from_secs(30);
@@ -158,20 +159,6 @@ pub fn write(path: &Path, sign_in: &SignIn) -> Result<(), Failure> {
     written.map_err(|error| failed("write", error))
 }
 
-#[cfg(unix)]
-fn create_private_dir(folder: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(folder)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(folder: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(folder)
-}
-
 /// When the token file was last written, if it exists.
 pub fn last_written(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|meta| meta.modified()).ok()
@@ -190,18 +177,8 @@ pub fn remove(path: &Path) -> Result<bool, Failure> {
     }
 }
 
-fn lock_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
-}
-
-/// An exclusive lock on `FILE.lock`, released when dropped: closing the file releases
-/// its lock.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
+/// An exclusive lock on `FILE.lock`, released when dropped.
+pub type Lock = crate::lock::Lock;
 
 /// Takes the token file's lock, waiting at most `wait` for another `pc` to release it
 /// (exit 5 saying which file is locked).
@@ -224,33 +201,22 @@ pub fn lock(path: &Path, wait: Duration) -> Result<Lock, Failure> {
                 format!("cannot open the lock file {}: {error}", lock.display()),
             )
         })?;
-    let started = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(Lock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Failure::new(
-                    Exit::Transport,
-                    format!(
-                        "the token file {} is locked by another pc ({} held for over {}s); \
-                         try again when it is done",
-                        path.display(),
-                        lock.display(),
-                        wait.as_secs()
-                    ),
-                ));
-            }
-            Err(std::fs::TryLockError::Error(error)) => {
-                return Err(Failure::new(
-                    Exit::Transport,
-                    format!("cannot lock {}: {error}", lock.display()),
-                ));
-            }
-        }
-    }
+    crate::lock::exclusive(file, wait).map_err(|error| match error {
+        LockError::Busy => Failure::new(
+            Exit::Transport,
+            format!(
+                "the token file {} is locked by another pc ({} held for over {}s); \
+                 try again when it is done",
+                path.display(),
+                lock.display(),
+                wait.as_secs()
+            ),
+        ),
+        LockError::Failed(error) => Failure::new(
+            Exit::Transport,
+            format!("cannot lock {}: {error}", lock.display()),
+        ),
+    })
 }
 
 #[cfg(test)]
