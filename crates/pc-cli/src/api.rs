@@ -68,6 +68,7 @@ impl StatusAnswer {
             ),
             status: Some(self.status),
             retry_after: None,
+            call: None,
         }
     }
 }
@@ -76,6 +77,10 @@ impl StatusAnswer {
 #[derive(Debug)]
 pub struct Api {
     client: DevicesClient,
+    /// The API's base URL, as the journal records it.
+    base_url: String,
+    /// The partner's tenant, when known (see `signin::connect`).
+    partner_tenant: Option<String>,
 }
 
 impl Api {
@@ -105,19 +110,51 @@ impl Api {
     /// nothing): every failure here is exit 2.
     pub fn connect(setup: ClientSetup, provider: Arc<dyn TokenProvider>) -> Result<Self, Failure> {
         let transport = UreqTransport::new(&setup.options).map_err(config)?;
+        let base_url = setup.options.base_url.to_string();
         let client = DevicesClient::builder()
             .options(setup.options)
             .transport(transport)
             .token_provider(provider)
             .build()
             .map_err(|error| Failure::from(error).with_exit(Exit::Usage))?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            base_url,
+            partner_tenant: None,
+        })
+    }
+
+    /// This adapter, knowing the partner's tenant.
+    pub fn with_partner_tenant(self, partner_tenant: Option<String>) -> Self {
+        Self {
+            partner_tenant,
+            ..self
+        }
+    }
+
+    /// The API's base URL (scheme, host, port and prefix).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The partner's tenant: the token's `tid`, else the credentials' tenant.
+    pub fn partner_tenant(&self) -> Option<&str> {
+        self.partner_tenant.as_deref()
+    }
+
+    /// The `MS-CorrelationId` every call of this invocation carries.
+    pub fn correlation_id(&self) -> &str {
+        self.client.pipeline().correlation_id()
     }
 
     /// An adapter over a client built elsewhere (a test's scripted transport).
     #[cfg(test)]
     pub fn from_client(client: DevicesClient) -> Self {
-        Self { client }
+        Self {
+            base_url: "https://partner-center.invalid".to_owned(),
+            client,
+            partner_tenant: None,
+        }
     }
 
     /// What a token provider is given to fetch a token through this client's pipeline

@@ -176,6 +176,29 @@ pub struct GlobalArgs {
         env = "PARTNER_CENTER_TOKEN_FILE"
     )]
     pub token_file: Option<PathBuf>,
+    /// The upload journal: every part pc sends and every acceptance, for `pc jobs`; `off`
+    /// keeps none [default: pc/jobs.jsonl under $XDG_DATA_HOME or ~/.local/share;
+    /// %LOCALAPPDATA% on Windows]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_JOURNAL"
+    )]
+    pub journal: Option<PathBuf>,
+    /// At most N requests in flight at once over the whole command, whatever it fans out
+    /// over (1 to 64)
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        hide_env_values = true,
+        env = "PARTNER_CENTER_CONCURRENCY",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub concurrency: u16,
     /// Output format
     #[arg(
         short,
@@ -197,6 +220,9 @@ pub enum Command {
     /// Device batches: upload, follow, list, delete
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// The upload journal: every upload part pc sent, followed later
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// App+user sign-in: log in with a device code, show or remove the sign-in
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -322,6 +348,89 @@ The tracking id of each accepted part is written to stderr whatever happens next
         #[arg(value_parser = parse_device)]
         device: DeviceId,
     },
+}
+
+/// `pc jobs …`: the upload journal.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Lists the journal's jobs, newest first
+    #[command(after_help = "\
+Examples:
+  pc jobs list --pending
+  pc jobs list --since 7d CUSTOMER
+  pc -o json jobs list --customers customers.txt
+
+Reads the journal only: nobody is contacted.")]
+    List(JobsListArgs),
+    /// Shows a job's lines as the journal recorded them
+    #[command(after_help = "Example:\n  pc jobs show TRACKING")]
+    Show {
+        /// The job's tracking id (a GUID)
+        #[arg(value_parser = parse_tracking)]
+        tracking: TrackingId,
+    },
+    /// Follows jobs until they end, as batch-status --wait does, and records each ending
+    #[command(after_help = "\
+Examples:
+  pc jobs wait --pending
+  pc jobs wait TRACKING OTHER-TRACKING --wait-timeout 1h
+
+Exits 3 when a device failed (unless --allow-error-codes lists its code), 6 when
+--wait-timeout passed first; outcomes over several jobs are summed (5, 4, 6, 3, 0).")]
+    Wait(JobsWaitArgs),
+    /// Drops the lines of old jobs that have ended, rewriting the journal
+    #[command(after_help = "\
+Examples:
+  pc jobs prune --older-than 90d
+  pc jobs prune --forget-base-url http://127.0.0.1:8080")]
+    Prune {
+        /// Drops jobs sent longer ago than this that have ended or are unknown (and
+        /// pending ones of another base URL accepted longer ago)
+        #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+        older_than: Option<Duration>,
+        /// Drops every job of this base URL
+        #[arg(long, value_name = "URL")]
+        forget_base_url: Option<String>,
+    },
+}
+
+/// `pc jobs list`.
+#[derive(Debug, Args)]
+pub struct JobsListArgs {
+    /// Pending jobs only (accepted, not yet seen ended)
+    #[arg(long)]
+    pub pending: bool,
+    /// Jobs sent in this last while only (7d, 12h)
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// These customers' jobs only (tenant ids, GUIDs)
+    #[arg(value_parser = parse_customer, conflicts_with = "customers")]
+    pub customer_ids: Vec<CustomerId>,
+    /// These customers' jobs only: one id a line (`-`: stdin)
+    #[arg(long, value_name = "FILE")]
+    pub customers: Option<PathBuf>,
+}
+
+/// `pc jobs wait`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["tracking", "pending"])))]
+pub struct JobsWaitArgs {
+    /// The jobs' tracking ids (GUIDs)
+    #[arg(value_parser = parse_tracking)]
+    pub tracking: Vec<TrackingId>,
+    /// Every pending job that may be polled with these settings
+    #[arg(long, conflicts_with = "tracking")]
+    pub pending: bool,
+    /// Time between polls
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// Gives up waiting after this long (exit 6)
+    #[arg(long, value_name = "DUR", default_value = "30m", value_parser = parse_duration)]
+    pub wait_timeout: Duration,
+    /// How long after its acceptance a job answered 404 is polled again (the service
+    /// may not know a new batch yet)
+    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
+    pub not_found_grace: Duration,
 }
 
 /// `pc devices batch-status`.

@@ -69,6 +69,9 @@ fn demo(ctx: &Ctx, correlation_id: String) -> Result<Exit, Failure> {
         max_retry_after: Duration::from_secs(120),
         ca_file: None,
         token_file: None,
+        // `pc demo` keeps no journal.
+        journal: crate::settings::JournalSetting::Off,
+        concurrency: 8,
     };
     let api = signin::connect_with(&settings, Credentials::access_token("demo".to_owned()))?;
     let customer: CustomerId = DEMO_CUSTOMER
@@ -96,7 +99,13 @@ fn demo(ctx: &Ctx, correlation_id: String) -> Result<Exit, Failure> {
     eprintln!(
         "{EARLIER_SERIAL} is registered first in batch \"Demo earlier\", so that uploading it again fails with 806:"
     );
-    let report = upload_devices(&quiet, &api, &earlier, &[sample_device(EARLIER_SERIAL)]);
+    let report = upload_devices(
+        &quiet,
+        &api,
+        &earlier,
+        &[sample_device(EARLIER_SERIAL)],
+        None,
+    );
     if report.exit != Exit::Success {
         return Ok(report.exit);
     }
@@ -123,7 +132,7 @@ fn demo(ctx: &Ctx, correlation_id: String) -> Result<Exit, Failure> {
         explain_failures: false,
         ..ctx.clone()
     };
-    let report = upload_devices(&shown, &api, &plan, &devices);
+    let report = upload_devices(&shown, &api, &plan, &devices, None);
     show_upload(&shown, &plan, &report);
     let as_intended = report
         .parts

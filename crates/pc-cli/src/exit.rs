@@ -80,6 +80,22 @@ pub struct Failure {
     pub status: Option<u16>,
     /// The `Retry-After` the failing answer asked for.
     pub retry_after: Option<Duration>,
+    /// The service's error code and description, and the failing call's ids, where a
+    /// call was made: what a document over many items says of each failure.
+    pub call: Option<Box<CallFacts>>,
+}
+
+/// What a failed call said, for the `errors` of a document over many items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallFacts {
+    /// The service's error code.
+    pub code: Option<String>,
+    /// The service's description.
+    pub description: Option<String>,
+    /// `MS-CorrelationId`.
+    pub correlation_id: Option<String>,
+    /// `MS-RequestId`.
+    pub request_id: Option<String>,
 }
 
 impl Failure {
@@ -95,6 +111,7 @@ impl Failure {
             message: message.into(),
             status: None,
             retry_after: None,
+            call: None,
         }
     }
 
@@ -179,8 +196,24 @@ impl From<pc_devices::Error> for Failure {
             exit: exit_of(error.kind()),
             status: error.status().map(|status| status.as_u16()),
             retry_after: error.retry_after(),
+            call: Some(Box::new(CallFacts {
+                code: error.service_code().map(str::to_owned),
+                description: description_of(&error).map(str::to_owned),
+                correlation_id: error.correlation_id().map(str::to_owned),
+                request_id: error.request_id().map(str::to_owned),
+            })),
             message,
         }
+    }
+}
+
+/// The service's description of the failure, where it gave one.
+fn description_of(error: &pc_devices::Error) -> Option<&str> {
+    match error {
+        pc_devices::Error::Http(pc_http::Error::Api(api)) => api.description.as_deref(),
+        pc_devices::Error::RetriedUploadConflict(api) => api.description.as_deref(),
+        pc_devices::Error::UploadIncomplete(incomplete) => description_of(&incomplete.error),
+        _ => None,
     }
 }
 

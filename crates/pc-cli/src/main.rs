@@ -10,10 +10,11 @@ mod demo;
 mod devices;
 mod duration;
 mod exit;
-#[cfg_attr(not(test), allow(dead_code))]
+mod jobs;
 mod journal;
 mod lock;
 mod output;
+mod select;
 mod settings;
 mod signin;
 mod sim;
@@ -94,6 +95,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
             Exit::Success
         }
         Command::Devices(command) => devices::run(&ctx, &settings(), command),
+        Command::Jobs(command) => jobs::run(&ctx, &settings(), command),
         Command::Auth(command) => {
             let settings = settings();
             match command {

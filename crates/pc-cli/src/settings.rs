@@ -11,6 +11,7 @@ use pc_http::{BaseUrl, ClientOptions, Cloud, RetryPolicy};
 
 use crate::cli::GlobalArgs;
 use crate::exit::{Exit, Failure};
+use crate::journal::Journal;
 
 /// `PARTNER_CENTER_TOKEN_FILE`.
 pub const TOKEN_FILE: &str = "PARTNER_CENTER_TOKEN_FILE";
@@ -44,6 +45,38 @@ pub struct Settings {
     /// `--token-file`, else the default under the user's config folder; `None` when
     /// no config folder is known.
     pub token_file: Option<PathBuf>,
+    /// `--journal`, else the default under the user's data folder.
+    pub journal: JournalSetting,
+    /// `--concurrency`: the most requests in flight at once over the whole command.
+    pub concurrency: usize,
+}
+
+/// Where the upload journal is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalSetting {
+    /// This file.
+    At(PathBuf),
+    /// `--journal off`: none is kept.
+    Off,
+    /// No path was given and no data folder is known (set `HOME` or `XDG_DATA_HOME`).
+    Unknown,
+}
+
+impl JournalSetting {
+    /// The journal to record in, checked (not a symbolic link, the user's): `None` with
+    /// `--journal off`; exit 2 when it is refused or no path is known.
+    pub fn open(&self) -> Result<Option<Journal>, Failure> {
+        match self {
+            Self::At(path) => Journal::open(path)
+                .map(Some)
+                .map_err(|error| error.failure()),
+            Self::Off => Ok(None),
+            Self::Unknown => Err(Failure::usage(
+                "no journal: give --journal PATH (or PARTNER_CENTER_JOURNAL), or --journal off \
+                 to keep none (no data folder is known: set HOME or XDG_DATA_HOME)",
+            )),
+        }
+    }
 }
 
 /// What a client is built from: the pipeline's options and the token authority,
@@ -93,6 +126,12 @@ impl Settings {
                 .clone()
                 .filter(|path| !path.as_os_str().is_empty())
                 .or_else(|| default_token_file(env)),
+            journal: match &global.journal {
+                Some(path) if path.as_os_str() == "off" => JournalSetting::Off,
+                Some(path) if !path.as_os_str().is_empty() => JournalSetting::At(path.clone()),
+                _ => default_journal(env).map_or(JournalSetting::Unknown, JournalSetting::At),
+            },
+            concurrency: usize::from(global.concurrency),
         }
     }
 
@@ -164,6 +203,21 @@ pub fn default_token_file(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBu
             .or_else(|| set("HOME").map(|home| Path::new(&home).join(".config")))
     }?;
     Some(config.join("pc").join("refresh-token"))
+}
+
+/// The journal's default path: `pc/jobs.jsonl` under the user's data folder
+/// (`$XDG_DATA_HOME`, else `~/.local/share`; `%LOCALAPPDATA%` on Windows). `None` when
+/// no folder is known.
+pub fn default_journal(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    let data = if cfg!(windows) {
+        set("LOCALAPPDATA").map(PathBuf::from)
+    } else {
+        set("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| set("HOME").map(|home| Path::new(&home).join(".local/share")))
+    }?;
+    Some(data.join("pc").join("jobs.jsonl"))
 }
 
 /// A configuration error of the libraries: exit 2, nothing sent.
@@ -240,6 +294,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_journal_is_a_path_or_off() {
+        assert_eq!(
+            settings(&["pc", "--journal", "/j/jobs.jsonl", "demo"]).journal,
+            JournalSetting::At(PathBuf::from("/j/jobs.jsonl"))
+        );
+        assert_eq!(
+            settings(&["pc", "demo", "--journal=off"]).journal,
+            JournalSetting::Off
+        );
+        // No path and no data folder known (the tests give no environment).
+        assert_eq!(settings(&["pc", "demo"]).journal, JournalSetting::Unknown);
+        assert_eq!(settings(&["pc", "demo"]).concurrency, 8);
+        assert_eq!(
+            settings(&["pc", "--concurrency", "64", "demo"]).concurrency,
+            64
+        );
+        for bad in ["0", "65", "-1", "x"] {
+            let parsed = Cli::command().try_get_matches_from(["pc", "--concurrency", bad, "demo"]);
+            assert!(parsed.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_bad_authority_or_ca_file_is_exit_2() {
         let remote = settings(&[
             "pc",
@@ -279,5 +356,14 @@ pub(crate) mod tests {
             Some(PathBuf::from("/h/.config/pc/refresh-token"))
         );
         assert_eq!(default_token_file(&env(&[])), None);
+        assert_eq!(
+            default_journal(&env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/h")])),
+            Some(PathBuf::from("/d/pc/jobs.jsonl"))
+        );
+        assert_eq!(
+            default_journal(&env(&[("HOME", "/h")])),
+            Some(PathBuf::from("/h/.local/share/pc/jobs.jsonl"))
+        );
+        assert_eq!(default_journal(&env(&[("HOME", " ")])), None);
     }
 }

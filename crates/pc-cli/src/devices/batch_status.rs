@@ -2,19 +2,48 @@
 
 use crate::api::{Api, StatusAnswer};
 use crate::cli::BatchStatusArgs;
+use crate::devices::journaled::{Ending, record_ending};
 use crate::devices::verdict::{judge, show_batch, timed_out};
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::Exit;
+use crate::journal::Journal;
 use crate::output::progress::Progress;
 use crate::output::{Ctx, fail};
+use crate::settings::JournalSetting;
 
 /// `pc devices batch-status`.
-pub fn batch_status(ctx: &Ctx, api: &Api, args: &BatchStatusArgs) -> Exit {
+pub fn batch_status(
+    ctx: &Ctx,
+    api: &Api,
+    args: &BatchStatusArgs,
+    journal: &JournalSetting,
+) -> Exit {
     let (customer, tracking) = (args.customer, args.tracking);
+    // The journal is read only once the answer is terminal (or a 404).
+    let record = |ending: Ending<'_>| {
+        if let JournalSetting::At(path) = journal
+            && let Ok(journal) = Journal::open(path)
+        {
+            record_ending(&journal, tracking, ending);
+        }
+    };
+    let not_found = Ending::NotFound {
+        grace: pc_devices::upload::DEFAULT_NOT_FOUND_GRACE,
+    };
     if !args.wait.wait {
         return match api.batch_status(customer, tracking, None) {
-            Ok(answer) => finish_batch(ctx, &answer),
-            Err(error) => fail(&error.into()),
+            Ok(answer) => {
+                if answer.scan().is_ok_and(|scan| scan.is_terminal()) {
+                    record(Ending::Terminal(&answer));
+                }
+                finish_batch(ctx, &answer)
+            }
+            Err(error) => {
+                if error.status() == Some(http::StatusCode::NOT_FOUND) {
+                    record(not_found);
+                }
+                fail(&error.into())
+            }
         };
     }
     let wait = Wait::new(
@@ -35,8 +64,16 @@ pub fn batch_status(ctx: &Ctx, api: &Api, args: &BatchStatusArgs) -> Exit {
     });
     progress.finish();
     match polled {
-        Polled::Done(answer) => finish_batch(ctx, &answer),
-        Polled::Failed(failure) => fail(&failure),
+        Polled::Done(answer) => {
+            record(Ending::Terminal(&answer));
+            finish_batch(ctx, &answer)
+        }
+        Polled::Failed(failure) => {
+            if failure.status == Some(404) {
+                record(not_found);
+            }
+            fail(&failure)
+        }
         Polled::TimedOut => {
             if let Some(last) = &last
                 && let Err(failure) = show_batch(ctx, last)

@@ -13,6 +13,8 @@ pub struct CsvDevices {
     pub devices: Vec<Device>,
     /// Warnings for stderr (unsent columns, repeated rows).
     pub warnings: Vec<String>,
+    /// The SHA-256 of the file's bytes, lower-case hex, as the journal records it.
+    pub sha256: String,
 }
 
 /// Reads an Autopilot CSV file; every bad line is reported, and nothing is to be sent
@@ -27,6 +29,7 @@ pub fn read_autopilot_csv(path: &Path) -> Result<CsvDevices, Failure> {
     let import = pc_devices::parse_autopilot_csv(&bytes)
         .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?;
     Ok(CsvDevices {
+        sha256: crate::journal::csv_sha256(&bytes),
         devices: import.devices,
         warnings: import
             .warnings

@@ -5,6 +5,7 @@
 pub mod batch_status;
 pub mod csv;
 pub mod delete;
+pub mod journaled;
 pub mod listings;
 pub mod upload;
 pub mod verdict;
@@ -15,6 +16,7 @@ use crate::exit::Exit;
 use crate::output::{Ctx, fail};
 use crate::settings::Settings;
 use crate::signin;
+use journaled::UploadJournal;
 
 /// Runs a `pc devices` command: a bad CSV file is refused before anything else is
 /// looked at, then the client is connected (credentials, settings, the token file's
@@ -32,15 +34,27 @@ pub fn run(ctx: &Ctx, settings: &Settings, command: DevicesCommand) -> Exit {
         },
         _ => None,
     };
+    // An upload's journal is checked before anything is sent.
+    let journal = match (&command, &csv) {
+        (DevicesCommand::Upload(args), Some(csv)) => match settings.journal.open() {
+            Ok(journal) => {
+                journal.map(|journal| UploadJournal::new(journal, &args.csv, csv.sha256.clone()))
+            }
+            Err(failure) => return fail(&failure),
+        },
+        _ => None,
+    };
     let api = match signin::connect(settings, |name| std::env::var(name).ok()) {
         Ok(api) => api,
         Err(failure) => return fail(&failure),
     };
     match command {
-        DevicesCommand::BatchStatus(args) => batch_status::batch_status(ctx, &api, &args),
+        DevicesCommand::BatchStatus(args) => {
+            batch_status::batch_status(ctx, &api, &args, &settings.journal)
+        }
         DevicesCommand::Upload(args) => {
             let devices = csv.map(|csv| csv.devices).unwrap_or_default();
-            upload::upload(ctx, &api, &args, &devices)
+            upload::upload(ctx, &api, &args, &devices, journal.as_ref())
         }
         DevicesCommand::Batches { customer } => listings::batches(ctx, &api, customer),
         DevicesCommand::List { customer, batch } => listings::list(ctx, &api, customer, &batch),

@@ -11,9 +11,11 @@ use serde::Serialize;
 
 use crate::api::{Api, StatusAnswer};
 use crate::cli::{OutputFormat, UploadArgs, WaitArgs};
+use crate::devices::journaled::{Ending, PartFacts, UploadJournal, record_ending};
 use crate::devices::verdict::{judge, timed_out};
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::{Exit, Failure};
+use crate::journal::Journal;
 use crate::output::progress::Progress;
 use crate::output::{Ctx, emit, fail, note, table, write_json, write_json_bytes};
 
@@ -66,7 +68,13 @@ struct AcceptedJson<'a> {
 /// service answers `404` during the not-found grace) and, with `--wait`, follows each
 /// part to its end. Stderr names each accepted part's tracking id as soon as it is
 /// known.
-pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device]) -> UploadReport {
+pub fn upload_devices(
+    ctx: &Ctx,
+    api: &Api,
+    plan: &UploadPlan,
+    devices: &[Device],
+    journal: Option<&UploadJournal>,
+) -> UploadReport {
     let count = devices.len().div_ceil(plan.per_request.max(1));
     let name = plan.target.batch().clone();
     let options = UploadOptions {
@@ -85,16 +93,47 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
                 };
             }
         };
-    // Each part's first attempt goes out with an `MS-RequestId` chosen here.
+    // Each part's first attempt goes out with an `MS-RequestId` chosen here, which
+    // its journal lines name.
     let request_ids: Vec<String> = (0..parts.len())
         .map(|_| uuid::Uuid::new_v4().to_string())
         .collect();
+    let facts: Vec<PartFacts> = parts
+        .iter()
+        .zip(&request_ids)
+        .map(|(part, id)| PartFacts::of(part, plan.customer, &name, id.clone()))
+        .collect();
+    if let Some(journal) = journal {
+        journal.warn_of_earlier_uploads(&plan.customer, &name);
+        // The first part's `sending` line is the upload's pre-flight.
+        if let Err(failure) = journal.preflight(&journal.sending(api, &facts[0], 0, count)) {
+            return UploadReport {
+                parts: Vec::new(),
+                planned: count,
+                exit: fail(&failure),
+            };
+        }
+    }
     let uploaded = api.upload_parts(
         parts,
         &request_ids,
         &options,
-        |_| {},
+        |index| {
+            if let Some(journal) = journal.filter(|_| index > 0) {
+                let line = journal.sending(api, &facts[index], index, count);
+                journal
+                    .append_or_warn(&line, &format!("the sending of part {}/{count}", index + 1));
+            }
+        },
         |index, part| {
+            // Recorded before anything is said about it.
+            if let Some(journal) = journal {
+                let line = journal.accepted(api, &facts[index], part, index, count);
+                journal.append_or_warn(
+                    &line,
+                    &format!("the acceptance of tracking id {}", part.tracking_id),
+                );
+            }
             let which = if count == 1 {
                 String::new()
             } else {
@@ -146,7 +185,7 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
     };
     let mut exit = Exit::Success;
     if plan.wait.wait {
-        exit = wait_for_parts(ctx, api, plan, &mut parts);
+        exit = wait_for_parts(ctx, api, plan, &mut parts, journal.map(|j| &j.journal));
     }
     UploadReport {
         parts,
@@ -156,7 +195,13 @@ pub fn upload_devices(ctx: &Ctx, api: &Api, plan: &UploadPlan, devices: &[Device
 }
 
 /// Follows every part in order under one deadline, progress counting all devices.
-fn wait_for_parts(ctx: &Ctx, api: &Api, plan: &UploadPlan, parts: &mut [Part]) -> Exit {
+fn wait_for_parts(
+    ctx: &Ctx,
+    api: &Api,
+    plan: &UploadPlan,
+    parts: &mut [Part],
+    journal: Option<&Journal>,
+) -> Exit {
     let wait = Wait::new(
         api,
         plan.customer,
@@ -183,6 +228,18 @@ fn wait_for_parts(ctx: &Ctx, api: &Api, plan: &UploadPlan, parts: &mut [Part]) -
                 );
             },
         );
+        if let Some(journal) = journal {
+            match &polled {
+                Polled::Done(answer) => {
+                    record_ending(journal, tracking, Ending::Terminal(answer));
+                }
+                Polled::Failed(failure) if failure.status == Some(404) => {
+                    let grace = plan.not_found_grace;
+                    record_ending(journal, tracking, Ending::NotFound { grace });
+                }
+                _ => {}
+            }
+        }
         part.exit = match polled {
             Polled::Done(answer) => {
                 let judged = judge(ctx, &answer);
@@ -315,7 +372,13 @@ fn shown_details<'a>(plan: &UploadPlan, part: &'a Part) -> Option<&'a StatusAnsw
 }
 
 /// `pc devices upload`.
-pub fn upload(ctx: &Ctx, api: &Api, args: &UploadArgs, devices: &[Device]) -> Exit {
+pub fn upload(
+    ctx: &Ctx,
+    api: &Api,
+    args: &UploadArgs,
+    devices: &[Device],
+    journal: Option<&UploadJournal>,
+) -> Exit {
     let target = match (&args.new_batch, &args.batch) {
         (Some(name), _) => UploadTarget::NewBatch(name.clone()),
         (None, Some(name)) => UploadTarget::ExistingBatch(name.clone()),
@@ -328,7 +391,7 @@ pub fn upload(ctx: &Ctx, api: &Api, args: &UploadArgs, devices: &[Device]) -> Ex
         not_found_grace: args.not_found_grace,
         wait: args.wait.clone(),
     };
-    let report = upload_devices(ctx, api, &plan, devices);
+    let report = upload_devices(ctx, api, &plan, devices, journal);
     show_upload(ctx, &plan, &report);
     report.exit
 }

@@ -39,6 +39,17 @@ pub struct Wait<'a> {
 impl<'a> Wait<'a> {
     /// A wait starting now.
     pub fn new(api: &'a Api, customer: CustomerId, interval: Duration, timeout: Duration) -> Self {
+        Self::started_at(api, customer, interval, timeout, Instant::now())
+    }
+
+    /// A wait that started at `started` (several waits under one deadline).
+    pub fn started_at(
+        api: &'a Api,
+        customer: CustomerId,
+        interval: Duration,
+        timeout: Duration,
+        started: Instant,
+    ) -> Self {
         Self {
             api,
             customer,
@@ -47,7 +58,7 @@ impl<'a> Wait<'a> {
                 deadline: timeout,
                 ..WaitOptions::default()
             },
-            started: Instant::now(),
+            started,
         }
     }
 

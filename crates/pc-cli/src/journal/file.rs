@@ -11,6 +11,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[cfg(test)]
 use pc_models::TrackingId;
 
 use super::jobs::{Contents, Job};
@@ -148,6 +149,7 @@ impl Journal {
     }
 
     /// Its lock's path.
+    #[cfg(test)]
     pub fn lock_path(&self) -> &Path {
         &self.lock
     }
@@ -182,6 +184,7 @@ impl Journal {
     }
 
     /// Whether the journal records an ending for `tracking_id` (a read, no lock).
+    #[cfg(test)]
     pub fn has_finished(&self, tracking_id: &TrackingId) -> Result<bool, JournalError> {
         Ok(self.read()?.has_finished(tracking_id))
     }

@@ -83,6 +83,7 @@ pub struct Job {
 
 impl Job {
     /// Its `sending` line, unless only its acceptance was recorded.
+    #[cfg(test)]
     pub fn sending(&self) -> Option<&Sending> {
         match &self.origin {
             Origin::Sent(sending, _) => Some(sending),
@@ -125,6 +126,7 @@ impl Job {
     }
 
     /// The part's `MS-RequestId`.
+    #[cfg(test)]
     pub fn request_id(&self) -> &str {
         self.pick(|line| &line.request_id, |line| &line.request_id)
     }
@@ -155,6 +157,7 @@ impl Job {
     }
 
     /// The SHA-256 of its CSV file.
+    #[cfg(test)]
     pub fn csv_sha256(&self) -> &str {
         self.pick(|line| &line.csv_sha256, |line| &line.csv_sha256)
     }

@@ -10,6 +10,8 @@ use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
 
+use pc_models::{CustomerId, TrackingId};
+
 use crate::cli::OutputFormat;
 use crate::exit::{Exit, Failure};
 use progress::ProgressMode;
@@ -29,6 +31,48 @@ pub struct Ctx {
     /// Whether stderr says which devices made the exit code 3 (the demo fails two on
     /// purpose and says so itself).
     pub explain_failures: bool,
+}
+
+/// One failure in a document over many items (`"errors"`, or a row's `"error"`):
+/// `{"customerId", "trackingId", "status", "code", "description", "correlationId",
+/// "requestId"}`, null where a field does not apply.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorJson {
+    /// The customer the failure is about, if it is one's.
+    pub customer_id: Option<CustomerId>,
+    /// The job the failure is about, if it is one's.
+    pub tracking_id: Option<TrackingId>,
+    /// The HTTP status of the failing answer.
+    pub status: Option<u16>,
+    /// The service's error code.
+    pub code: Option<String>,
+    /// The service's description, else the failure's own sentence.
+    pub description: Option<String>,
+    /// `MS-CorrelationId` of the failing call.
+    pub correlation_id: Option<String>,
+    /// `MS-RequestId` of the failing call.
+    pub request_id: Option<String>,
+}
+
+impl ErrorJson {
+    /// `failure`, about `customer` and `tracking` where it is.
+    pub fn of(
+        failure: &Failure,
+        customer: Option<CustomerId>,
+        tracking: Option<TrackingId>,
+    ) -> Self {
+        let call = failure.call.as_deref().cloned().unwrap_or_default();
+        Self {
+            customer_id: customer,
+            tracking_id: tracking,
+            status: failure.status,
+            code: call.code,
+            description: Some(call.description.unwrap_or_else(|| failure.message.clone())),
+            correlation_id: call.correlation_id,
+            request_id: call.request_id,
+        }
+    }
 }
 
 /// Writes `error: …` (and a hint) on stderr and answers the failure's exit code.

@@ -380,6 +380,21 @@ pub fn write_devices(
     )
 }
 
+/// Any rows of text under `columns` (a name, and whether the column may be shortened
+/// to fit the terminal).
+pub fn write_rows(
+    out: &mut (impl Write + ?Sized),
+    columns: &[(&'static str, bool)],
+    rows: Vec<Vec<String>>,
+    style: Style,
+) -> io::Result<()> {
+    let mut table = Table::new(columns);
+    for row in rows {
+        table.push(row.into_iter().map(Cell::from).collect());
+    }
+    table.write(out, style, "")
+}
+
 /// One row per accepted upload part: its tracking id and device count.
 pub fn write_parts(
     out: &mut (impl Write + ?Sized),

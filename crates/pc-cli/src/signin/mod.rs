@@ -4,6 +4,7 @@
 //! the credentials into a client.
 
 pub mod auth;
+pub mod claims;
 pub mod credentials;
 pub mod refresh;
 pub mod token_file;
@@ -37,6 +38,7 @@ pub fn connect_with(settings: &Settings, credentials: Credentials) -> Result<Api
         _ => settings.client()?,
     };
     let authority = setup.authority.as_str();
+    let partner_tenant = partner_tenant(&credentials);
     let mut from_file = None;
     let provider: Arc<dyn TokenProvider> = match credentials {
         Credentials::AccessToken(token) => Arc::new(StaticToken::new(token)),
@@ -70,13 +72,25 @@ pub fn connect_with(settings: &Settings, credentials: Credentials) -> Result<Api
             provider
         }
     };
-    let api = Api::connect(setup, provider)?;
+    let api = Api::connect(setup, provider)?.with_partner_tenant(partner_tenant);
     // The first refresh from the token file happens now, so that a locked or refused
     // file is said with its own exit code before anything else is sent.
     if let Some(provider) = &from_file {
         provider.refresh(&api.token_context())?;
     }
     Ok(api)
+}
+
+/// The partner's tenant the credentials stand for, as the upload journal records it:
+/// a bearer token's own `tid` claim, else the tenant the credentials name.
+pub fn partner_tenant(credentials: &Credentials) -> Option<String> {
+    match credentials {
+        Credentials::AccessToken(token) => claims::tenant_of(token.expose()),
+        Credentials::AppOnly { tenant, .. } | Credentials::RefreshToken { tenant, .. } => {
+            Some(tenant.clone())
+        }
+        Credentials::TokenFile { sign_in, .. } => Some(sign_in.tenant.clone()),
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,11 @@ fn help_pages() {
         ("help_auth_login", &["auth", "login", "--help"]),
         ("help_auth_status", &["auth", "status", "--help"]),
         ("help_auth_logout", &["auth", "logout", "--help"]),
+        ("help_jobs", &["jobs", "--help"]),
+        ("help_jobs_list", &["jobs", "list", "--help"]),
+        ("help_jobs_show", &["jobs", "show", "--help"]),
+        ("help_jobs_wait", &["jobs", "wait", "--help"]),
+        ("help_jobs_prune", &["jobs", "prune", "--help"]),
     ] {
         let out = pc(args).env("COLUMNS", "100").run();
         out.assert_code(0);

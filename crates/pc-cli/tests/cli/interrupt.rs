@@ -11,7 +11,10 @@ use crate::support::*;
 /// 20 s), sends it SIGINT, and answers its whole stderr.
 fn interrupt_after(args: &[&str], env: &[(&str, &str)], marker: &str) -> String {
     let mut command = Command::new(PC);
-    command.env_clear().args(args);
+    command
+        .env_clear()
+        .args(args)
+        .env("PARTNER_CENTER_JOURNAL", fresh_journal());
     for (name, value) in env {
         command.env(name, value);
     }

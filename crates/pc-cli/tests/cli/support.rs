@@ -78,7 +78,17 @@ pub fn pc(args: &[&str]) -> Pc {
     if let Some(path) = std::env::var_os("PATH") {
         command.env("PATH", path);
     }
+    // Each run keeps its upload journal apart (the environment has no data folder);
+    // a test that follows a journal across runs names its own.
+    command.env("PARTNER_CENTER_JOURNAL", fresh_journal());
     Pc { command }
+}
+
+/// A journal path of its own, in a folder of this test process.
+pub fn fresh_journal() -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("pc-cli-journals-{}", std::process::id()))
+        .join(format!("jobs-{}.jsonl", uuid_like()))
 }
 
 impl Pc {
