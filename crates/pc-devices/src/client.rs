@@ -113,7 +113,10 @@ macro_rules! devices_client {
             /// `options.interval`, giving up after `options.deadline` with
             /// [`Error::WaitTimeout`]($crate::Error::WaitTimeout) (which carries the last
             /// details). Each poll is a new `MS-RequestId` under the pipeline's one
-            /// `MS-CorrelationId`.
+            /// `MS-CorrelationId`. The sleep between polls is the pipeline's: once its
+            /// interrupt is set, it ends early and the wait ends with
+            /// [`ErrorKind::Interrupted`]($crate::ErrorKind::Interrupted), polling no
+            /// more.
             pub $($async)* fn wait_for_completion(
                 &self,
                 customer: &pc_models::CustomerId,
@@ -190,7 +193,9 @@ macro_rules! devices_client {
             /// Answers every part's tracking id, in order. A part that fails after
             /// others were accepted ends the upload with
             /// [`Error::UploadIncomplete`]($crate::Error::UploadIncomplete), which
-            /// names them; a first part that fails is its own error.
+            /// names them; a first part that fails is its own error. Once the
+            /// pipeline's interrupt is set no part more is sent: the upload ends so,
+            /// of the class [`ErrorKind::Interrupted`]($crate::ErrorKind::Interrupted).
             pub $($async)* fn upload(
                 &self,
                 customer: &pc_models::CustomerId,
@@ -333,6 +338,7 @@ macro_rules! devices_client {
             transport: Option<std::sync::Arc<dyn $transport>>,
             clock: Option<std::sync::Arc<dyn pc_http::runtime::Clock>>,
             sleep: Option<std::sync::Arc<dyn $sleep>>,
+            interrupt: Option<pc_http::Interrupt>,
             max_pages: Option<usize>,
         }
 
@@ -424,6 +430,17 @@ macro_rules! devices_client {
                 self
             }
 
+            /// The interrupt the client honours (a caller's Ctrl-C): once it is set no
+            /// request starts, a wait or an upload in progress ends with
+            /// [`ErrorKind::Interrupted`]($crate::ErrorKind::Interrupted) after the
+            /// request in flight, and a sleep between polls or tries ends early; see
+            /// [`pc_http::Pipeline::with_interrupt`]. A client's pipeline tells which
+            /// it honours: `client.pipeline().interrupt()`.
+            pub fn interrupt(mut self, interrupt: pc_http::Interrupt) -> Self {
+                self.interrupt = Some(interrupt);
+                self
+            }
+
             /// The most pages one listing fetches (default
             /// [`DEFAULT_MAX_PAGES`]($crate::paging::DEFAULT_MAX_PAGES)).
             pub fn max_pages(mut self, max_pages: usize) -> Self {
@@ -464,6 +481,9 @@ macro_rules! devices_client {
                 }
                 if let Some(sleep) = self.sleep {
                     pipeline = pipeline.with_sleep(sleep);
+                }
+                if let Some(interrupt) = self.interrupt {
+                    pipeline = pipeline.with_interrupt(interrupt);
                 }
                 let mut client = $client::new(pipeline);
                 if let Some(max_pages) = self.max_pages {

@@ -125,6 +125,10 @@ pub enum ErrorKind {
     /// unreadable): no request was sent with a token from it; see
     /// [`pc_http::Error::TokenProvider`].
     TokenProvider,
+    /// The pipeline's [`pc_http::Interrupt`] was set: the call was not sent, or not
+    /// retried ([`pc_http::Error::Interrupted`]). An upload stopped by it is
+    /// [`Error::UploadIncomplete`] of this class when parts were accepted before.
+    Interrupted,
 }
 
 impl fmt::Debug for Error {
@@ -153,6 +157,7 @@ impl Error {
                 pc_http::ErrorKind::Api | pc_http::ErrorKind::TokenEndpoint => ErrorKind::Api,
                 pc_http::ErrorKind::Decode => ErrorKind::Decode,
                 pc_http::ErrorKind::TokenProvider => ErrorKind::TokenProvider,
+                pc_http::ErrorKind::Interrupted => ErrorKind::Interrupted,
                 _ => ErrorKind::Transport,
             },
             Error::Decode(_)
@@ -484,6 +489,40 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::TokenProvider);
         assert_eq!(error.to_string(), "the token store is locked");
         assert_eq!(error.status(), None);
+    }
+
+    #[test]
+    fn an_interruption_is_its_own_class_even_after_accepted_parts() {
+        let interrupt = pc_http::Interrupt::new();
+        interrupt.interrupt();
+        let pipeline = pc_http::Pipeline::new(
+            pc_http::testing::ScriptedTransport::new(),
+            pc_http::StaticToken::new("t"),
+            pc_http::ClientOptions::default(),
+        )
+        .unwrap()
+        .with_interrupt(interrupt);
+        let interrupted = Error::from(pipeline.get("/v1/x").unwrap_err());
+        assert_eq!(interrupted.kind(), ErrorKind::Interrupted);
+        assert_eq!(interrupted.status(), None);
+        let tracking = TrackingId::from_uuid(pc_models::Uuid::from_u128(1));
+        let incomplete = Error::UploadIncomplete(Box::new(UploadIncomplete {
+            accepted: vec![UploadPart::new(
+                crate::accepted::UploadAccepted::new(tracking, None),
+                2,
+            )],
+            devices_not_sent: 3,
+            error: interrupted,
+        }));
+        assert_eq!(incomplete.kind(), ErrorKind::Interrupted);
+        assert!(
+            incomplete.to_string().starts_with(
+                "the upload stopped after 1 accepted part(s) holding 2 device(s) (tracking ids \
+                 00000000-0000-0000-0000-000000000001); 3 device(s) were not sent: GET /v1/x on \
+                 api.partnercenter.microsoft.com was not sent because of an interruption"
+            ),
+            "{incomplete}"
+        );
     }
 
     #[test]

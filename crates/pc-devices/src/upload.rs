@@ -219,7 +219,11 @@ pub enum UploadStep<'a> {
 ///   created), is sent again after [`UploadOptions::retry_interval`] (at least
 ///   100 ms); a `404` to the part that creates the batch is not;
 /// - any other failure ends the upload: with the part's own error when it was the
-///   first, else with [`Error::UploadIncomplete`].
+///   first, else with [`Error::UploadIncomplete`]. An interrupted part (the
+///   pipeline's [`pc_http::Interrupt`] was set) is such a failure, never tried again,
+///   even within the grace; [`Error::kind`] of the error that ends the upload, an
+///   incomplete one included, is then
+///   [`ErrorKind::Interrupted`](crate::ErrorKind::Interrupted).
 ///
 /// When [`next_part`](Self::next_part) answers `None`, every part was accepted:
 /// [`into_accepted`](Self::into_accepted) gives them, in order.
@@ -315,7 +319,8 @@ impl UploadFlow {
             }
             Err(error) => error,
         };
-        let not_known_yet = matches!(part, PlannedPart::Add(_))
+        let not_known_yet = error.kind() != crate::ErrorKind::Interrupted
+            && matches!(part, PlannedPart::Add(_))
             && error.status() == Some(http::StatusCode::NOT_FOUND)
             && now.saturating_duration_since(self.first_add.unwrap_or(now)) < self.not_found_grace;
         if not_known_yet {
@@ -617,6 +622,51 @@ mod tests {
             panic!("an answer after the end was taken");
         };
         assert_eq!(late.kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    /// The error of a call made through an interrupted pipeline.
+    fn interrupted() -> Error {
+        let interrupt = pc_http::Interrupt::new();
+        interrupt.interrupt();
+        let pipeline = pc_http::Pipeline::new(
+            pc_http::testing::ScriptedTransport::new(),
+            pc_http::StaticToken::new("t"),
+            pc_http::ClientOptions::default(),
+        )
+        .unwrap()
+        .with_interrupt(interrupt);
+        pipeline.get("/v1/x").unwrap_err().into()
+    }
+
+    #[test]
+    fn an_interrupted_part_ends_the_upload_naming_the_accepted_ones() {
+        let t0 = Instant::now();
+        // The first part interrupted: the upload's error is the interruption itself.
+        let mut first = flow(false, 2, 1, &UploadOptions::default());
+        assert!(first.next_part(t0).is_some());
+        let UploadStep::Fail(error) = first.after_send(Err(interrupted()), t0) else {
+            panic!("not a failure");
+        };
+        assert_eq!(error.kind(), crate::ErrorKind::Interrupted);
+        assert!(!matches!(error, Error::UploadIncomplete(_)));
+        assert!(first.next_part(t0).is_none());
+        // After accepted parts: incomplete, naming them, of the class of the interruption;
+        // an add within the not-found grace is not tried again.
+        let mut flow = flow(true, 5, 2, &UploadOptions::default());
+        assert!(flow.next_part(t0).is_some());
+        assert_eq!(step(flow.after_send(accepted(1), t0)), Ok(Some(2)));
+        assert!(matches!(flow.next_part(t0), Some(PlannedPart::Add(_))));
+        let UploadStep::Fail(error) = flow.after_send(Err(interrupted()), t0) else {
+            panic!("not a failure");
+        };
+        assert_eq!(error.kind(), crate::ErrorKind::Interrupted);
+        let Error::UploadIncomplete(incomplete) = &error else {
+            panic!("not an incomplete upload: {error}");
+        };
+        assert_eq!(incomplete.accepted.len(), 1);
+        assert_eq!(incomplete.accepted[0].tracking_id.as_uuid().as_u128(), 1);
+        assert_eq!(incomplete.devices_not_sent, 3);
+        assert!(flow.next_part(t0).is_none());
     }
 
     #[test]

@@ -179,6 +179,9 @@ impl<'a> PollOutcome<'a> {
 /// - a `404` within [`WaitOptions::not_found_grace`] of this flow's first poll is
 ///   polled again after the interval (the service may not know a tracking id just
 ///   obtained); the deadline still holds;
+/// - an interrupted poll ([`ErrorKind::Interrupted`](crate::ErrorKind::Interrupted):
+///   the pipeline's [`pc_http::Interrupt`] was set) is [`WaitStep::Fail`] at once,
+///   within the not-found grace or past the deadline alike: it is never polled again;
 /// - a failure whose answer asks to come back (`Retry-After`) no sooner than the
 ///   deadline gives up at once, as does any failure once the deadline has passed;
 ///   any other failure is [`WaitStep::Fail`].
@@ -287,10 +290,14 @@ impl WaitFlow {
         }
     }
 
-    /// The decision after a failed poll: give up at the deadline; a `404` within the
-    /// grace is polled again; a `Retry-After` reaching the deadline gives up; anything
+    /// The decision after a failed poll: an interruption ends the wait; give up at the
+    /// deadline; a `404` within the grace is polled again; a `Retry-After` reaching the deadline gives up; anything
     /// else ends the wait with the error.
     fn after_failure(&self, error: &crate::Error, now: Instant) -> WaitStep {
+        if error.kind() == crate::ErrorKind::Interrupted {
+            // Whoever interrupted wants the wait to end now, with what it has.
+            return WaitStep::Fail;
+        }
         let Some(left) = self.left(now) else {
             // The deadline came during the poll (its last attempt ran out of time with it).
             return WaitStep::GiveUp;
@@ -440,6 +447,47 @@ mod tests {
             unpolled.after_poll(PollOutcome::Failed(&not_found), at(60)),
             WaitStep::Fail
         );
+    }
+
+    /// The error of a call made through an interrupted pipeline.
+    fn interrupted() -> crate::Error {
+        let interrupt = pc_http::Interrupt::new();
+        interrupt.interrupt();
+        let pipeline = pc_http::Pipeline::new(
+            pc_http::testing::ScriptedTransport::new(),
+            pc_http::StaticToken::new("t"),
+            pc_http::ClientOptions::default(),
+        )
+        .unwrap()
+        .with_interrupt(interrupt);
+        pipeline.get("/v1/x").unwrap_err().into()
+    }
+
+    #[test]
+    fn an_interrupted_poll_ends_the_wait_at_once_even_within_the_grace() {
+        let t0 = Instant::now();
+        let at = |secs| t0 + Duration::from_secs(secs);
+        let graced = WaitOptions {
+            interval: Duration::from_secs(5),
+            deadline: Duration::from_secs(100),
+            not_found_grace: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        let error = interrupted();
+        assert_eq!(error.kind(), crate::ErrorKind::Interrupted);
+        let failed = PollOutcome::Failed(&error);
+        for now in [at(0), at(30), at(100), at(500)] {
+            assert_eq!(
+                step(&graced, t0, t0, failed, now),
+                WaitStep::Fail,
+                "{now:?}"
+            );
+        }
+        // After answers that were not terminal, too.
+        let mut flow = flow(&graced, t0, t0);
+        assert_eq!(flow.after_poll(QUEUED, at(0)), poll(5));
+        flow.before_poll(at(5));
+        assert_eq!(flow.after_poll(failed, at(5)), WaitStep::Fail);
     }
 
     #[test]

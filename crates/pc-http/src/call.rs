@@ -11,8 +11,11 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::TransportErrorKind;
 use crate::endpoint::{Resolver, check_uri};
-use crate::error::{DecodeError, DecodeErrorKind, Diagnostics, TransportFailure};
+use crate::error::{
+    DecodeError, DecodeErrorKind, Diagnostics, InterruptedCall, TransportFailure, status_text,
+};
 use crate::headers::{MS_CONTRACT_VERSION, MS_CORRELATION_ID, MS_REQUEST_ID, X_LOCALE, text};
+use crate::interrupt::Interrupt;
 use crate::retry::{Decision, Outcome, retry_after};
 use crate::runtime::{Clock, Jitter};
 use crate::{AttemptTimeout, CallDeadline, Error, RetryPolicy, Secret, TransportError};
@@ -28,6 +31,8 @@ pub(crate) struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) jitter: Arc<dyn Jitter>,
     pub(crate) authorization: Arc<AuthorizationCache>,
+    /// Once set, no attempt starts.
+    pub(crate) interrupt: Interrupt,
 }
 
 /// The `Authorization` value of the last token seen: a pipeline's token changes
@@ -75,6 +80,8 @@ pub(crate) struct Call {
     start: Instant,
     retries: u32,
     refreshed: bool,
+    /// What the last attempt came to, when it is to be followed by another.
+    last_failure: Option<String>,
     /// The retry rules of this call: the pipeline's, with the request's
     /// [`CallDeadline`] when it is the sooner.
     retry: Option<RetryPolicy>,
@@ -169,6 +176,7 @@ impl Call {
             start: core.clock.instant(),
             retries: 0,
             refreshed: false,
+            last_failure: None,
             retry: None,
         }
     }
@@ -235,6 +243,7 @@ impl Call {
                 }
                 if status == http::StatusCode::UNAUTHORIZED && can_refresh && !self.refreshed {
                     self.refreshed = true;
+                    self.last_failure = Some(format!("HTTP {}", status_text(status)));
                     tracing::info!(
                         method = %self.method, path = %self.diagnostics.path, attempt,
                         status = status.as_u16(), elapsed_ms = attempt_ms, delay_ms = 0u64,
@@ -255,6 +264,7 @@ impl Call {
                             status = status.as_u16(), elapsed_ms = attempt_ms,
                             delay_ms = delay.as_millis() as u64, "attempt failed; retrying"
                         );
+                        self.last_failure = Some(format!("HTTP {}", status_text(status)));
                         Step::Retry(delay)
                     }
                     Decision::GiveUp(reason) => {
@@ -276,6 +286,7 @@ impl Call {
                         error = %kind, elapsed_ms = attempt_ms,
                         delay_ms = delay.as_millis() as u64, "attempt failed; retrying"
                     );
+                    self.last_failure = Some(kind.to_string());
                     return Step::Retry(delay);
                 }
                 tracing::debug!(
@@ -286,6 +297,19 @@ impl Call {
                 Step::Done(Err(self.transport_error(error)))
             }
         }
+    }
+
+    /// The call ends before its next attempt because `core`'s interrupt is set: its
+    /// diagnostics so far, and what the last attempt came to.
+    pub(crate) fn interrupted(&mut self) -> Error {
+        tracing::info!(
+            method = %self.method, path = %self.diagnostics.path,
+            attempts = self.diagnostics.attempts, "interrupted; no further attempt"
+        );
+        Error::Interrupted(Box::new(InterruptedCall {
+            diagnostics: std::mem::take(&mut self.diagnostics),
+            last_attempt: self.last_failure.take(),
+        }))
     }
 
     /// The call ends with `response`: its diagnostics move into the answer.

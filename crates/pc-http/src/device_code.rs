@@ -115,7 +115,9 @@ impl DeviceCodeGrant {
     /// `interval` is respected, `slow_down` adds [`SLOW_DOWN_STEP`], and the code's
     /// `expires_in` bounds the whole wait. A refusal (`access_denied`), an expired
     /// code (`expired_token`, or the lifetime passed) or any other error answer is
-    /// [`Error::TokenEndpoint`] with the endpoint's description.
+    /// [`Error::TokenEndpoint`] with the endpoint's description. Once the pipeline's
+    /// [`Interrupt`](crate::Interrupt) is set the sleep between polls ends and no poll
+    /// more is sent: [`Error::Interrupted`].
     pub fn sign_in(
         &self,
         ctx: &TokenContext<'_>,
@@ -262,6 +264,9 @@ pub enum DeviceCodeState {
     /// The person (or a policy) refused the sign-in, or the endpoint answered another
     /// error.
     Refused,
+    /// The pipeline's [`Interrupt`](crate::Interrupt) was set: no poll more was sent
+    /// ([`Error::Interrupted`]).
+    Interrupted,
 }
 
 /// The polling of a device-code sign-in as a pure state machine: the clock is given to
@@ -336,6 +341,10 @@ impl DeviceCodeFlow {
         };
         let code = match &error {
             Error::TokenEndpoint(refusal) => refusal.error.as_deref().unwrap_or_default(),
+            Error::Interrupted(_) => {
+                self.state = DeviceCodeState::Interrupted;
+                return Err(error);
+            }
             _ => "",
         };
         match code {

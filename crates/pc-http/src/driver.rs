@@ -3,7 +3,9 @@
 //! and the [`TokenContext`] / [`AsyncTokenContext`] a provider may send through.
 //!
 //! Every decision (headers, retry or not, how long to wait, refresh on a `401`) is the
-//! call's; a loop only sends, sleeps and fetches tokens.
+//! call's; a loop only sends, sleeps and fetches tokens, and starts no attempt once the
+//! pipeline's [`Interrupt`](crate::Interrupt) is set (the sleep it is given ends early
+//! then).
 
 use std::fmt;
 use std::future::Future;
@@ -140,7 +142,8 @@ impl<'a> TokenContext<'a> {
         }
     }
 
-    /// Waits `duration` with the pipeline's sleep (a sign-in polling its endpoint).
+    /// Waits `duration` with the pipeline's sleep (a sign-in polling its endpoint); it
+    /// ends early once the pipeline's [`Interrupt`](crate::Interrupt) is set.
     pub fn sleep(&self, duration: std::time::Duration) {
         self.sleep.sleep(duration);
     }
@@ -148,7 +151,8 @@ impl<'a> TokenContext<'a> {
     /// Sends a request with an absolute URI (a token endpoint) under the pipeline's
     /// retry rules, without `Authorization` or Partner Center headers. A final answer
     /// that is not a success is [`Error::TokenEndpoint`], with the endpoint's `error`
-    /// and `error_description`.
+    /// and `error_description`; an interrupted pipeline sends nothing more
+    /// ([`Error::Interrupted`]).
     pub fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> {
         let call = Call::token_endpoint(self.core, request)?;
         run_blocking(self.core, self.transport, self.sleep, call, None)
@@ -169,7 +173,8 @@ impl<'a> AsyncTokenContext<'a> {
         }
     }
 
-    /// Waits `duration` with the pipeline's sleep.
+    /// Waits `duration` with the pipeline's sleep; it ends early once the pipeline's
+    /// [`Interrupt`](crate::Interrupt) is set.
     pub async fn sleep(&self, duration: std::time::Duration) {
         self.sleep.sleep(duration).await;
     }
@@ -213,6 +218,9 @@ pub(crate) fn run_blocking(
     let _entered = span.enter();
     let can_refresh = auth.is_some_and(|provider| provider.can_refresh());
     loop {
+        if core.interrupt.is_interrupted() {
+            return Err(call.interrupted());
+        }
         let token = match auth {
             Some(provider) => Some(provider.token(&TokenContext {
                 core,
@@ -221,6 +229,10 @@ pub(crate) fn run_blocking(
             })?),
             None => None,
         };
+        // A token request may have been in flight when the interrupt came.
+        if core.interrupt.is_interrupted() {
+            return Err(call.interrupted());
+        }
         let request = call.next_request(core, token.as_ref())?;
         let started = core.clock.instant();
         let outcome = transport.send(request);
@@ -248,6 +260,9 @@ pub(crate) async fn run_async(
     async move {
         let can_refresh = auth.is_some_and(|provider| provider.can_refresh());
         loop {
+            if core.interrupt.is_interrupted() {
+                return Err(call.interrupted());
+            }
             let token = match auth {
                 Some(provider) => Some(
                     provider
@@ -260,6 +275,10 @@ pub(crate) async fn run_async(
                 ),
                 None => None,
             };
+            // A token request may have been in flight when the interrupt came.
+            if core.interrupt.is_interrupted() {
+                return Err(call.interrupted());
+            }
             let request = call.next_request(core, token.as_ref())?;
             let started = core.clock.instant();
             let outcome = transport.send(request).await;

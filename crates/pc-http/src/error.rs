@@ -362,6 +362,19 @@ impl TokenEndpointError {
     }
 }
 
+/// A call the pipeline did not send, or did not send again, because its
+/// [`Interrupt`](crate::Interrupt) was set; see [`Error::Interrupted`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InterruptedCall {
+    /// Ids and call facts: `attempts` is how many attempts were made (none when the
+    /// call was not sent at all).
+    pub diagnostics: Diagnostics,
+    /// What the last attempt came to (`HTTP 503 Service Unavailable`, `the request
+    /// timed out`), when one was made and would have been retried.
+    pub last_attempt: Option<String>,
+}
+
 /// Everything that can go wrong on the way to Partner Center and back.
 ///
 /// `Display` is one sentence a person can act on; it names the HTTP status, the
@@ -393,6 +406,11 @@ pub enum Error {
     /// sentence.
     #[error("{0}")]
     TokenProvider(#[source] Box<dyn StdError + Send + Sync>),
+    /// The pipeline's [`Interrupt`](crate::Interrupt) was set before an attempt of
+    /// the call: that attempt (the first one, or a retry) was not started. Attempts
+    /// already made ran to their end; what they answered was not a final answer.
+    #[error("{}", display_interrupted(.0))]
+    Interrupted(Box<InterruptedCall>),
 }
 
 impl fmt::Debug for Error {
@@ -431,6 +449,8 @@ pub enum ErrorKind {
     TokenEndpoint,
     /// [`Error::TokenProvider`].
     TokenProvider,
+    /// [`Error::Interrupted`].
+    Interrupted,
 }
 
 impl Error {
@@ -491,6 +511,7 @@ impl Error {
             Self::Config(_) => ErrorKind::Config,
             Self::TokenEndpoint(_) => ErrorKind::TokenEndpoint,
             Self::TokenProvider(_) => ErrorKind::TokenProvider,
+            Self::Interrupted(_) => ErrorKind::Interrupted,
         }
     }
 
@@ -500,7 +521,10 @@ impl Error {
             Self::Api(e) => Some(e.status),
             Self::Decode(e) => e.status,
             Self::TokenEndpoint(e) => e.status,
-            Self::Transport(_) | Self::Config(_) | Self::TokenProvider(_) => None,
+            Self::Transport(_)
+            | Self::Config(_)
+            | Self::TokenProvider(_)
+            | Self::Interrupted(_) => None,
         }
     }
 
@@ -525,6 +549,7 @@ impl Error {
             Self::Api(e) => Some(&e.diagnostics),
             Self::Decode(e) => Some(&e.diagnostics),
             Self::TokenEndpoint(e) => Some(&e.diagnostics),
+            Self::Interrupted(e) => Some(&e.diagnostics),
             Self::Config(_) | Self::TokenProvider(_) => None,
         }
     }
@@ -544,6 +569,27 @@ pub(crate) fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
+    }
+}
+
+fn display_interrupted(e: &InterruptedCall) -> String {
+    let d = &e.diagnostics;
+    match &e.last_attempt {
+        None => format!(
+            "{} {} on {} was not sent because of an interruption ({})",
+            d.method,
+            d.path,
+            d.host,
+            d.support_ids()
+        ),
+        Some(last) => format!(
+            "{} {} on {} was not retried because of an interruption; the last attempt \
+             ended with {last} ({})",
+            d.method,
+            d.path,
+            d.host,
+            d.ids()
+        ),
     }
 }
 

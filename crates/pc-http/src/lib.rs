@@ -11,7 +11,8 @@
 //!   ureq). Both use rustls with ring and the same trusted roots ([`tls`]).
 //! - the pipeline, [`Pipeline`] and [`AsyncPipeline`]: base URL per [`Cloud`], the
 //!   Partner Center headers, a bearer token from a [`TokenProvider`], retries by
-//!   [`RetryPolicy`] (honouring `Retry-After`), and the response [`Diagnostics`].
+//!   [`RetryPolicy`] (honouring `Retry-After`), and the response [`Diagnostics`]; an
+//!   [`Interrupt`] a caller sets (on a Ctrl-C) stops it starting anything new.
 //! - token providers: [`StaticToken`], [`ClientCredentials`], [`RefreshTokenGrant`];
 //!   secrets live in [`Secret`], which never prints.
 //! - one error type, [`Error`], whose message names the HTTP status, the service's code
@@ -52,6 +53,7 @@ mod endpoint;
 mod error;
 mod error_body;
 pub mod headers;
+mod interrupt;
 mod options;
 mod pipeline;
 pub mod proxy;
@@ -78,9 +80,10 @@ pub use device_code::{
 pub use driver::{AsyncTokenContext, AsyncTokenProvider, TokenContext, TokenProvider};
 pub use endpoint::{BaseUrl, Cloud, PARTNER_CENTER_RESOURCE};
 pub use error::{
-    ApiError, DecodeError, DecodeErrorKind, Diagnostics, Error, ErrorKind, TokenEndpointError,
-    TransportError, TransportErrorKind, TransportFailure,
+    ApiError, DecodeError, DecodeErrorKind, Diagnostics, Error, ErrorKind, InterruptedCall,
+    TokenEndpointError, TransportError, TransportErrorKind, TransportFailure,
 };
+pub use interrupt::{Interrupt, InterruptedFuture};
 pub use options::{ClientOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
 pub use pipeline::{AsyncPipeline, Pipeline};
 pub use retry::RetryPolicy;

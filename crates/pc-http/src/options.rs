@@ -103,6 +103,7 @@ impl ClientOptions {
             clock: Arc::new(SystemClock),
             jitter: Arc::new(OsJitter),
             authorization: Arc::default(),
+            interrupt: crate::Interrupt::new(),
         })
     }
 }

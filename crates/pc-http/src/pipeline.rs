@@ -8,10 +8,14 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
 
 use crate::call::{Call, Core};
 use crate::driver::{AsyncTokenProvider, TokenProvider, run_async, run_blocking};
 use crate::error::{ApiError, Diagnostics};
+use crate::interrupt::Interrupt;
 use crate::options::header_value;
 use crate::runtime::{AsyncSleep, Clock, Jitter, Sleep, ThreadSleep, ThreadTimer};
 use crate::{AsyncHttpTransport, BaseUrl, ClientOptions, Error, HttpTransport};
@@ -39,7 +43,7 @@ use crate::{AsyncHttpTransport, BaseUrl, ClientOptions, Error, HttpTransport};
 pub struct Pipeline {
     core: Arc<Core>,
     transport: Arc<dyn HttpTransport>,
-    sleep: Arc<dyn Sleep>,
+    sleep: Interruptible<dyn Sleep>,
     token: Arc<dyn TokenProvider>,
 }
 
@@ -49,11 +53,59 @@ pub struct Pipeline {
 pub struct AsyncPipeline {
     core: Arc<Core>,
     transport: Arc<dyn AsyncHttpTransport>,
-    sleep: Arc<dyn AsyncSleep>,
+    sleep: Interruptible<dyn AsyncSleep>,
     token: Arc<dyn AsyncTokenProvider>,
 }
 
-/// What both pipelines share, written once: `Debug`, the clock, jitter and
+/// A pipeline's sleep: the injected one, slept interruptibly with the pipeline's
+/// interrupt, so that every wait made through the pipeline (its retry delays, a
+/// sign-in's polls, a caller's own through `sleep()`) ends early once it is set.
+struct Interruptible<S: ?Sized> {
+    sleep: Arc<S>,
+    interrupt: Interrupt,
+}
+
+impl<S: ?Sized> Interruptible<S> {
+    fn new(sleep: Arc<S>) -> Self {
+        Self {
+            sleep,
+            interrupt: Interrupt::new(),
+        }
+    }
+}
+
+impl<S: ?Sized> Clone for Interruptible<S> {
+    fn clone(&self) -> Self {
+        Self {
+            sleep: Arc::clone(&self.sleep),
+            interrupt: self.interrupt.clone(),
+        }
+    }
+}
+
+impl Sleep for Interruptible<dyn Sleep> {
+    fn sleep(&self, duration: Duration) {
+        self.sleep.sleep_interruptibly(duration, &self.interrupt);
+    }
+
+    fn sleep_interruptibly(&self, duration: Duration, interrupt: &Interrupt) {
+        // Not the pipeline's own interrupt: both are honoured where the sleep can.
+        if !interrupt.is_interrupted() {
+            self.sleep.sleep_interruptibly(duration, &self.interrupt);
+        }
+    }
+}
+
+#[async_trait]
+impl AsyncSleep for Interruptible<dyn AsyncSleep> {
+    async fn sleep(&self, duration: Duration) {
+        self.sleep
+            .sleep_interruptibly(duration, &self.interrupt)
+            .await;
+    }
+}
+
+/// What both pipelines share, written once: `Debug`, the clock, jitter, interrupt and
 /// correlation-id setters, and the accessors. Only the transport, sleep and token types
 /// differ between them.
 macro_rules! shared_pipeline_methods {
@@ -64,6 +116,7 @@ macro_rules! shared_pipeline_methods {
                     .field("base_url", &self.core.base.base().to_string())
                     .field("correlation_id", &self.core.correlation_id)
                     .field("retry", &self.core.retry)
+                    .field("interrupt", &self.core.interrupt)
                     .finish_non_exhaustive()
             }
         }
@@ -79,6 +132,45 @@ macro_rules! shared_pipeline_methods {
             pub fn with_jitter(mut self, jitter: impl Jitter + 'static) -> Self {
                 Arc::make_mut(&mut self.core).jitter = Arc::new(jitter);
                 self
+            }
+
+            /// Makes the pipeline honour `interrupt` (a caller's Ctrl-C, say): once it
+            /// is set, no attempt starts, neither a call's first nor a retry (token
+            /// requests through [`token_context`](Self::token_context) included); the
+            /// call ends with [`Error::Interrupted`] and its diagnostics. An attempt
+            /// already in flight runs to its end and its answer is returned as usual (a
+            /// success stays a success); a retry delay or `Retry-After` sleep, and any
+            /// wait through [`sleep`](Self::sleep), ends early, after which the call
+            /// ends `Interrupted` instead of retrying. Clones made afterwards share it.
+            ///
+            /// ```
+            /// use pc_http::testing::ScriptedTransport;
+            /// use pc_http::{ClientOptions, ErrorKind, Interrupt, Pipeline, StaticToken};
+            ///
+            /// let transport = ScriptedTransport::new();
+            /// transport.push_json(200, "{}");
+            /// let interrupt = Interrupt::new();
+            /// let pipeline = Pipeline::new(transport.clone(), StaticToken::new("t"), ClientOptions::default())?
+            ///     .with_interrupt(interrupt.clone());
+            /// interrupt.interrupt(); // the first Ctrl-C
+            /// let error = pipeline.get("/v1/customers/c/deviceBatches").unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::Interrupted);
+            /// assert!(error.to_string().starts_with(
+            ///     "GET /v1/customers/c/deviceBatches on api.partnercenter.microsoft.com was not sent because of an interruption"
+            /// ));
+            /// assert_eq!(transport.request_count(), 0);
+            /// # Ok::<(), pc_http::Error>(())
+            /// ```
+            pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
+                Arc::make_mut(&mut self.core).interrupt = interrupt.clone();
+                self.sleep.interrupt = interrupt;
+                self
+            }
+
+            /// The interrupt this pipeline honours (a new one, never set, unless
+            /// [`with_interrupt`](Self::with_interrupt) gave one).
+            pub fn interrupt(&self) -> &Interrupt {
+                &self.core.interrupt
             }
 
             /// The same pipeline (same transport, token and rules) under another
@@ -135,7 +227,7 @@ impl Pipeline {
         Ok(Self {
             core: Arc::new(options.core()?),
             transport: Arc::new(transport),
-            sleep: Arc::new(ThreadSleep),
+            sleep: Interruptible::new(Arc::new(ThreadSleep)),
             token: Arc::new(token),
         })
     }
@@ -150,21 +242,43 @@ impl Pipeline {
         Self::new(transport, token, options)
     }
 
-    /// Replaces the sleep between retries (tests).
+    /// Replaces the sleep between retries (tests). It is slept interruptibly
+    /// ([`Sleep::sleep_interruptibly`]): the default [`ThreadSleep`] wakes as soon as
+    /// the pipeline's interrupt is set, a sleep of your own at least never starts then.
     pub fn with_sleep(mut self, sleep: impl Sleep + 'static) -> Self {
-        self.sleep = Arc::new(sleep);
+        self.sleep.sleep = Arc::new(sleep);
         self
     }
 
-    /// The sleep between retries (and, in pc-devices, between the polls of a wait).
+    /// The sleep between retries (and, in pc-devices, between the polls of a wait),
+    /// for a caller that waits between calls of its own: it ends early once the
+    /// pipeline's [`interrupt`](Self::interrupt) is set, and does not sleep at all
+    /// when it is set already.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pc_http::testing::{FakeClock, ScriptedTransport};
+    /// use pc_http::{ClientOptions, Interrupt, Pipeline, StaticToken};
+    ///
+    /// let clock = FakeClock::new();
+    /// let interrupt = Interrupt::new();
+    /// let pipeline = Pipeline::new(ScriptedTransport::new(), StaticToken::new("t"), ClientOptions::default())?
+    ///     .with_sleep(clock.clone())
+    ///     .with_interrupt(interrupt.clone());
+    /// pipeline.sleep().sleep(Duration::from_secs(5));
+    /// interrupt.interrupt();
+    /// pipeline.sleep().sleep(Duration::from_secs(5));
+    /// assert_eq!(clock.sleeps(), [Duration::from_secs(5)]);
+    /// # Ok::<(), pc_http::Error>(())
+    /// ```
     pub fn sleep(&self) -> &dyn Sleep {
-        self.sleep.as_ref()
+        &self.sleep
     }
 
     /// What a token provider may use of this pipeline: its transport, retry rules,
-    /// clock and sleep, for a call to a token endpoint (a sign-in, say).
+    /// clock, sleep and interrupt, for a call to a token endpoint (a sign-in, say).
     pub fn token_context(&self) -> crate::TokenContext<'_> {
-        crate::TokenContext::new(&self.core, self.transport.as_ref(), self.sleep.as_ref())
+        crate::TokenContext::new(&self.core, self.transport.as_ref(), &self.sleep)
     }
 
     /// Sends one logical call and answers its final response, whatever its status:
@@ -184,7 +298,7 @@ impl Pipeline {
         run_blocking(
             &self.core,
             self.transport.as_ref(),
-            self.sleep.as_ref(),
+            &self.sleep,
             call,
             Some(self.token.as_ref()),
         )
@@ -213,7 +327,7 @@ impl AsyncPipeline {
         Ok(Self {
             core: Arc::new(options.core()?),
             transport: Arc::new(transport),
-            sleep: Arc::new(ThreadTimer),
+            sleep: Interruptible::new(Arc::new(ThreadTimer)),
             token: Arc::new(token),
         })
     }
@@ -228,24 +342,24 @@ impl AsyncPipeline {
         Self::new(transport, token, options)
     }
 
-    /// Replaces the sleep between retries (tests, or a runtime's own timer).
+    /// Replaces the sleep between retries (tests, or a runtime's own timer). It is
+    /// slept interruptibly ([`AsyncSleep::sleep_interruptibly`]: by default raced
+    /// against the pipeline's interrupt, so any timer ends early once it is set).
     pub fn with_sleep(mut self, sleep: impl AsyncSleep + 'static) -> Self {
-        self.sleep = Arc::new(sleep);
+        self.sleep.sleep = Arc::new(sleep);
         self
     }
 
-    /// The sleep between retries (and, in pc-devices, between the polls of a wait).
+    /// The sleep between retries (and, in pc-devices, between the polls of a wait);
+    /// it ends early once the pipeline's [`interrupt`](Self::interrupt) is set; see
+    /// [`Pipeline::sleep`].
     pub fn sleep(&self) -> &dyn AsyncSleep {
-        self.sleep.as_ref()
+        &self.sleep
     }
 
     /// What a token provider may use of this pipeline; see [`Pipeline::token_context`].
     pub fn token_context(&self) -> crate::AsyncTokenContext<'_> {
-        crate::AsyncTokenContext::new_async(
-            &self.core,
-            self.transport.as_ref(),
-            self.sleep.as_ref(),
-        )
+        crate::AsyncTokenContext::new_async(&self.core, self.transport.as_ref(), &self.sleep)
     }
 
     /// Sends one logical call and answers its final response, whatever its status; see
@@ -258,7 +372,7 @@ impl AsyncPipeline {
         run_async(
             &self.core,
             self.transport.as_ref(),
-            self.sleep.as_ref(),
+            &self.sleep,
             call,
             Some(self.token.as_ref()),
         )

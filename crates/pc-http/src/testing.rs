@@ -36,7 +36,7 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 
 use crate::runtime::{AsyncSleep, Clock, Sleep};
-use crate::{AsyncHttpTransport, HttpTransport, TransportError, TransportErrorKind};
+use crate::{AsyncHttpTransport, HttpTransport, Interrupt, TransportError, TransportErrorKind};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
@@ -55,6 +55,8 @@ struct ScriptState {
     script: VecDeque<Scripted>,
     requests: Vec<http::Request<Vec<u8>>>,
     latency: Option<(FakeClock, Duration)>,
+    /// Set while answering the request of this number (1 for the first).
+    interrupt_during: Option<(usize, Interrupt)>,
 }
 
 /// An in-memory transport that answers from a script and records every request.
@@ -144,6 +146,32 @@ impl ScriptedTransport {
         self
     }
 
+    /// Sets `interrupt` while answering the `request`-th request (1 for the first),
+    /// as a Ctrl-C that comes while that attempt is in flight: the request is
+    /// recorded and answered from the script as usual.
+    ///
+    /// ```
+    /// use pc_http::testing::{FakeClock, ScriptedTransport};
+    /// use pc_http::{ClientOptions, ErrorKind, Interrupt, Pipeline, StaticToken};
+    ///
+    /// let interrupt = Interrupt::new();
+    /// let transport = ScriptedTransport::new();
+    /// transport.push_status(503).push_json(200, "{}").interrupt_during(1, &interrupt);
+    /// let clock = FakeClock::new();
+    /// let pipeline = Pipeline::new(transport.clone(), StaticToken::new("t"), ClientOptions::default())?
+    ///     .with_clock(clock.clone())
+    ///     .with_sleep(clock.clone())
+    ///     .with_interrupt(interrupt);
+    /// let error = pipeline.get("/v1/x").unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::Interrupted);
+    /// assert_eq!((transport.request_count(), clock.sleeps().len()), (1, 0));
+    /// # Ok::<(), pc_http::Error>(())
+    /// ```
+    pub fn interrupt_during(&self, request: usize, interrupt: &Interrupt) -> &Self {
+        lock(&self.state).interrupt_during = Some((request, interrupt.clone()));
+        self
+    }
+
     /// Copies of the requests received so far, in order (extensions dropped).
     pub fn requests(&self) -> Vec<http::Request<Vec<u8>>> {
         lock(&self.state)
@@ -178,6 +206,11 @@ impl ScriptedTransport {
         state.requests.push(request);
         if let Some((clock, latency)) = &state.latency {
             clock.advance(*latency);
+        }
+        if let Some((number, interrupt)) = &state.interrupt_during
+            && *number == state.requests.len()
+        {
+            interrupt.interrupt();
         }
         match state.script.pop_front() {
             Some(Scripted::Response(r)) => Ok(r),
