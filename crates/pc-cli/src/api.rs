@@ -102,7 +102,9 @@ impl Api {
                 "no API call is made while signing in",
             ))
         };
-        let pipeline = Pipeline::new(transport, no_token, setup.options.clone()).map_err(config)?;
+        let pipeline = Pipeline::new(transport, no_token, setup.options.clone())
+            .map_err(config)?
+            .with_interrupt(crate::interrupt::current());
         Ok(grant.sign_in(&pipeline.token_context(), show)?)
     }
 
@@ -115,6 +117,7 @@ impl Api {
             .options(setup.options)
             .transport(transport)
             .token_provider(provider)
+            .interrupt(crate::interrupt::current())
             .build()
             .map_err(|error| Failure::from(error).with_exit(Exit::Usage))?;
         Ok(Self {
@@ -155,6 +158,11 @@ impl Api {
             client,
             partner_tenant: None,
         }
+    }
+
+    /// Sleeps `duration`, or less once interrupted (the pipeline's sleep).
+    pub fn sleep(&self, duration: Duration) {
+        self.client.pipeline().sleep().sleep(duration);
     }
 
     /// What a token provider is given to fetch a token through this client's pipeline

@@ -24,6 +24,8 @@ pub enum Exit {
     Transport,
     /// 6: `--wait-timeout` passed before the batch reached a terminal status.
     WaitTimeout,
+    /// 130: interrupted (Ctrl-C); outranks every other outcome.
+    Interrupted,
 }
 
 impl Exit {
@@ -36,11 +38,12 @@ impl Exit {
             Exit::Service => 4,
             Exit::Transport => 5,
             Exit::WaitTimeout => 6,
+            Exit::Interrupted => 130,
         }
     }
 
-    /// How severe an outcome is when parts of an upload are summed up: 5, 4, 6, 3, 0
-    /// from the most severe (2 never happens after a part was sent).
+    /// How severe an outcome is when outcomes are summed up: 130, 5, 4, 6, 3, 0 from
+    /// the most severe (2 never happens after a request was sent).
     fn severity(self) -> u8 {
         match self {
             Exit::Success => 0,
@@ -49,6 +52,7 @@ impl Exit {
             Exit::Service => 3,
             Exit::Transport => 4,
             Exit::Usage => 5,
+            Exit::Interrupted => 6,
         }
     }
 
@@ -167,6 +171,7 @@ fn exit_of(kind: ErrorKind) -> Exit {
         ErrorKind::InvalidInput => Exit::Usage,
         ErrorKind::Api => Exit::Service,
         ErrorKind::WaitTimeout => Exit::WaitTimeout,
+        ErrorKind::Interrupted => Exit::Interrupted,
         // A provider of someone else's could not give a token: no usable answer.
         ErrorKind::Transport | ErrorKind::Decode | ErrorKind::TokenProvider => Exit::Transport,
         // A class added later: the answer could not be used.
@@ -235,6 +240,8 @@ mod tests {
         assert_eq!(exit_of(ErrorKind::Decode), Exit::Transport);
         assert_eq!(exit_of(ErrorKind::WaitTimeout), Exit::WaitTimeout);
         assert_eq!(exit_of(ErrorKind::TokenProvider), Exit::Transport);
+        assert_eq!(exit_of(ErrorKind::Interrupted), Exit::Interrupted);
+        assert_eq!(Exit::Interrupted.code(), 130);
     }
 
     #[test]
@@ -251,9 +258,16 @@ mod tests {
     }
 
     #[test]
-    fn parts_sum_up_in_the_order_5_4_6_3_0() {
+    fn outcomes_sum_up_in_the_order_130_5_4_6_3_0() {
         use Exit::*;
-        let order = [Transport, Service, WaitTimeout, DeviceFailed, Success];
+        let order = [
+            Interrupted,
+            Transport,
+            Service,
+            WaitTimeout,
+            DeviceFailed,
+            Success,
+        ];
         for (rank, exit) in order.iter().enumerate() {
             for lesser in &order[rank..] {
                 assert_eq!(exit.worst(*lesser), *exit, "{exit:?} vs {lesser:?}");

@@ -10,6 +10,7 @@ mod demo;
 mod devices;
 mod duration;
 mod exit;
+mod interrupt;
 mod jobs;
 mod journal;
 mod lock;
@@ -86,6 +87,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
             std::env::var(name).ok()
         })
     };
+    // `pc sim` stops on Ctrl-C; every other command finishes what is in flight.
+    if !matches!(cli.command, Command::Sim(_)) {
+        interrupt::install();
+    }
     let exit = match cli.command {
         // The simulator has exit codes of its own (5 when it cannot start).
         Command::Sim(args) => return args.run(),
@@ -107,5 +112,5 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
             }
         }
     };
-    exit.into()
+    interrupt::outcome(exit).into()
 }

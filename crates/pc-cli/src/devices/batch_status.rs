@@ -3,7 +3,7 @@
 use crate::api::{Api, StatusAnswer};
 use crate::cli::BatchStatusArgs;
 use crate::devices::journaled::{Ending, record_ending};
-use crate::devices::verdict::{judge, show_batch, timed_out};
+use crate::devices::verdict::{interrupted, judge, show_batch, timed_out};
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::Exit;
 use crate::journal::Journal;
@@ -74,13 +74,18 @@ pub fn batch_status(
             }
             fail(&failure)
         }
-        Polled::TimedOut => {
+        // What is known is written, as on a timeout.
+        Polled::TimedOut | Polled::Interrupted => {
             if let Some(last) = &last
                 && let Err(failure) = show_batch(ctx, last)
             {
                 return fail(&failure);
             }
-            timed_out(customer, tracking, wait.elapsed())
+            if matches!(polled, Polled::Interrupted) {
+                interrupted(customer, tracking)
+            } else {
+                timed_out(customer, tracking, wait.elapsed())
+            }
         }
     }
 }

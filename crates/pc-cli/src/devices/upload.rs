@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::api::{Api, StatusAnswer};
 use crate::cli::{OutputFormat, UploadArgs, WaitArgs};
 use crate::devices::journaled::{Ending, PartFacts, UploadJournal, record_ending};
-use crate::devices::verdict::{judge, timed_out};
+use crate::devices::verdict::{interrupted, judge, timed_out};
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
@@ -255,6 +255,11 @@ fn wait_for_parts(
                 part.last = last;
                 progress.finish();
                 timed_out(plan.customer, tracking, wait.elapsed())
+            }
+            Polled::Interrupted => {
+                part.last = last;
+                progress.finish();
+                interrupted(plan.customer, tracking)
             }
         };
         exit = exit.worst(part.exit);

@@ -80,3 +80,12 @@ pub fn timed_out(customer: CustomerId, tracking: TrackingId, waited: std::time::
     ));
     Exit::WaitTimeout
 }
+
+/// Says that the wait for `tracking` was interrupted (exit 130), and how to ask again.
+pub fn interrupted(customer: CustomerId, tracking: TrackingId) -> Exit {
+    note(format!(
+        "error: the wait for batch {tracking} was interrupted; ask again later with: \
+         pc devices batch-status {customer} {tracking} --wait"
+    ));
+    Exit::Interrupted
+}

@@ -25,6 +25,8 @@ pub enum Polled {
     Failed(Failure),
     /// The wait's deadline came first (or a `Retry-After` would have passed it).
     TimedOut,
+    /// Ctrl-C: no poll more was sent.
+    Interrupted,
 }
 
 /// A wait: its polling interval and deadline, shared by every batch it follows.
@@ -103,11 +105,15 @@ impl<'a> Wait<'a> {
             match polled {
                 Ok(answer) if step == WaitStep::Done => return Polled::Done(answer),
                 Ok(answer) => *last = Some(answer),
+                Err(error) if error.kind() == pc_devices::ErrorKind::Interrupted => {
+                    return Polled::Interrupted;
+                }
                 Err(error) if step == WaitStep::Fail => return Polled::Failed(error.into()),
                 Err(_) => {}
             }
             match step {
-                WaitStep::Poll { after } => std::thread::sleep(after),
+                // The pipeline's sleep: cut short by Ctrl-C.
+                WaitStep::Poll { after } => self.api.sleep(after),
                 WaitStep::Done | WaitStep::GiveUp | WaitStep::Fail => return Polled::TimedOut,
             }
         }

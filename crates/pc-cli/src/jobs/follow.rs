@@ -31,6 +31,8 @@ pub enum Ended {
     Failed(Failure),
     /// The deadline came first; the last answer seen, if any.
     TimedOut(Option<StatusAnswer>),
+    /// Ctrl-C; the last answer seen, if any.
+    Interrupted(Option<StatusAnswer>),
 }
 
 /// How to follow: the poll interval, the one deadline, the not-found grace.
@@ -106,6 +108,7 @@ fn follow(api: &Api, target: &Target, pace: Pace, started: Instant) -> Ended {
         Polled::Done(answer) => Ended::Done(answer),
         Polled::Failed(failure) => Ended::Failed(failure),
         Polled::TimedOut => Ended::TimedOut(last),
+        Polled::Interrupted => Ended::Interrupted(last),
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::api::StatusAnswer;
 use crate::cli::{JobsCommand, JobsListArgs, JobsWaitArgs, OutputFormat};
 use crate::devices::journaled::{self, escape};
-use crate::devices::verdict::{judge, timed_out};
+use crate::devices::verdict::{interrupted, judge, timed_out};
 use crate::exit::{Exit, Failure};
 use crate::journal::{self, Contents, ErrorCount, Job, JobFilter, Journal, State};
 use crate::output::{Ctx, ErrorJson, emit, fail, note, table, write_json};
@@ -373,6 +373,7 @@ fn wait(ctx: &Ctx, settings: &Settings, args: &JobsWaitArgs) -> Result<Exit, Fai
                 timed_out(one.target.customer, one.target.tracking, args.wait_timeout),
                 None,
             ),
+            Ended::Interrupted(_) => (interrupted(one.target.customer, one.target.tracking), None),
         };
         exit = exit.worst(outcome);
         outcomes.push(error.map(|failure| {
@@ -480,7 +481,7 @@ fn show_waited(ctx: &Ctx, followed: &[Followed<'_>], ends: &[(&Ended, Option<Err
 fn last_details(end: &Ended) -> Option<&StatusAnswer> {
     match end {
         Ended::Done(answer) => Some(answer),
-        Ended::TimedOut(last) => last.as_ref(),
+        Ended::TimedOut(last) | Ended::Interrupted(last) => last.as_ref(),
         Ended::Failed(..) => None,
     }
 }

@@ -10,6 +10,18 @@ use crate::support::*;
 /// Starts `pc` with `args` and `env`, waits until its stderr holds `marker` (at most
 /// 20 s), sends it SIGINT, and answers its whole stderr.
 fn interrupt_after(args: &[&str], env: &[(&str, &str)], marker: &str) -> String {
+    interrupted_run(args, env, marker).stderr
+}
+
+/// How an interrupted `pc` ended.
+struct Interrupted {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// [`interrupt_after`], answering the exit code and stdout too.
+fn interrupted_run(args: &[&str], env: &[(&str, &str)], marker: &str) -> Interrupted {
     let mut command = Command::new(PC);
     command
         .env_clear()
@@ -20,11 +32,17 @@ fn interrupt_after(args: &[&str], env: &[(&str, &str)], marker: &str) -> String 
     }
     let mut child = command
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = child.stderr.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
     let (sender, receiver) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut seen = Vec::new();
@@ -54,11 +72,18 @@ fn interrupt_after(args: &[&str], env: &[(&str, &str)], marker: &str) -> String 
         .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         assert!(Instant::now() < deadline, "pc ignored SIGINT");
         std::thread::sleep(Duration::from_millis(10));
+    };
+    Interrupted {
+        code: status.code(),
+        stderr: reader.join().unwrap(),
+        stdout: out.join().unwrap(),
     }
-    reader.join().unwrap()
 }
 
 #[cfg(unix)]
@@ -138,4 +163,63 @@ fn an_interrupted_sign_in_leaves_no_file() {
         .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
         .unwrap_or_default();
     assert!(leftovers.is_empty(), "nothing half-written: {leftovers:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_upload_wait_exits_130_with_its_part_journaled_and_its_last_details() {
+    let sim = pc_sim::spawn(pc_sim::SimConfig {
+        queue_time: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .unwrap();
+    let journal = fresh_journal();
+    let csv = fixture("get-windowsautopilotinfo.csv");
+    let base = sim.base_url();
+    let ended = interrupted_run(
+        &[
+            "-o",
+            "json",
+            "devices",
+            "upload",
+            CUSTOMER,
+            "--new-batch",
+            "interrupted",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--wait",
+            "--poll-interval",
+            "50ms",
+        ],
+        &[
+            ("PARTNER_CENTER_ACCESS_TOKEN", TOKEN),
+            ("PARTNER_CENTER_BASE_URL", &base),
+            ("PARTNER_CENTER_JOURNAL", journal.to_str().unwrap()),
+        ],
+        "tracking id",
+    );
+    assert_eq!(ended.code, Some(130), "{}", ended.stderr);
+    let tracking = ended
+        .stderr
+        .split("tracking id ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no tracking id: {}", ended.stderr));
+    // The part was journaled as accepted; stdout holds the last details seen.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.contains(&format!("\"trackingId\":\"{tracking}\"")),
+        "{text}"
+    );
+    let last: serde_json::Value = serde_json::from_str(&ended.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {:?}", ended.stdout));
+    assert_eq!(last["status"], "queued");
+    assert!(ended.stderr.contains("interrupted"), "{}", ended.stderr);
+    // Nothing was polled after the interrupt had been handled: the journal's job is
+    // still pending, for a later `pc jobs wait`.
+    let listed = pc(&["-o", "json", "jobs", "list", "--pending"])
+        .env("PARTNER_CENTER_JOURNAL", journal.to_str().unwrap())
+        .run();
+    listed.assert_code(0);
+    assert_eq!(listed.json()["items"][0]["trackingId"], tracking);
 }

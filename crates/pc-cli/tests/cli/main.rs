@@ -11,4 +11,5 @@ mod devices;
 mod faults;
 mod help;
 mod interrupt;
+mod journal;
 mod upload;
