@@ -17,7 +17,7 @@ use crate::devices::wait::{Polled, Wait};
 use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
 use crate::output::progress::Progress;
-use crate::output::{Ctx, emit, fail, note, table, write_json, write_json_bytes};
+use crate::output::{Ctx, ErrorJson, emit, fail, note, table, write_json, write_json_bytes};
 
 /// What an upload is to do, from `pc devices upload` or `pc demo`.
 #[derive(Debug, Clone)]
@@ -54,6 +54,21 @@ pub struct UploadReport {
     pub planned: usize,
     /// The most severe outcome over all parts.
     pub exit: Exit,
+    /// The failures, for the `"errors"` of a document over several parts.
+    pub errors: Vec<ErrorJson>,
+}
+
+impl UploadReport {
+    /// An upload that stopped with `failure` before any part was accepted (said on
+    /// stderr now).
+    fn stopped(planned: usize, customer: CustomerId, failure: &Failure) -> Self {
+        Self {
+            parts: Vec::new(),
+            planned,
+            exit: fail(failure),
+            errors: vec![ErrorJson::of(failure, Some(customer), None)],
+        }
+    }
 }
 
 /// An accepted upload as a single part prints it: `{"trackingId": …, "location": …}`.
@@ -85,13 +100,7 @@ pub fn upload_devices(
     let parts =
         match pc_devices::upload::plan(&plan.customer, &plan.target, devices.to_vec(), &options) {
             Ok(parts) => parts,
-            Err(error) => {
-                return UploadReport {
-                    parts: Vec::new(),
-                    planned: count,
-                    exit: fail(&error.into()),
-                };
-            }
+            Err(error) => return UploadReport::stopped(count, plan.customer, &error.into()),
         };
     // Each part's first attempt goes out with an `MS-RequestId` chosen here, which
     // its journal lines name.
@@ -107,11 +116,7 @@ pub fn upload_devices(
         journal.warn_of_earlier_uploads(&plan.customer, &name);
         // The first part's `sending` line is the upload's pre-flight.
         if let Err(failure) = journal.preflight(&journal.sending(api, &facts[0], 0, count)) {
-            return UploadReport {
-                parts: Vec::new(),
-                planned: count,
-                exit: fail(&failure),
-            };
+            return UploadReport::stopped(count, plan.customer, &failure);
         }
     }
     let uploaded = api.upload_parts(
@@ -157,7 +162,8 @@ pub fn upload_devices(
         Err(pc_devices::Error::UploadIncomplete(incomplete)) => {
             let parts: Vec<Part> = incomplete.accepted.iter().map(to_part).collect();
             let sent: usize = parts.iter().map(|part| part.accepted.devices).sum();
-            let exit = fail(&incomplete.error.into());
+            let failure: Failure = incomplete.error.into();
+            let exit = fail(&failure);
             note(format!(
                 "{} of {count} parts ({sent} devices) were accepted before this one failed \
                  (tracking ids {}); re-running the whole upload is safe with \
@@ -173,24 +179,22 @@ pub fn upload_devices(
                 parts,
                 planned: count,
                 exit,
+                errors: vec![ErrorJson::of(&failure, Some(plan.customer), None)],
             };
         }
-        Err(error) => {
-            return UploadReport {
-                parts: Vec::new(),
-                planned: count,
-                exit: fail(&error.into()),
-            };
-        }
+        Err(error) => return UploadReport::stopped(count, plan.customer, &error.into()),
     };
     let mut exit = Exit::Success;
+    let mut errors = Vec::new();
     if plan.wait.wait {
-        exit = wait_for_parts(ctx, api, plan, &mut parts, journal.map(|j| &j.journal));
+        let journal = journal.map(|j| &j.journal);
+        exit = wait_for_parts(ctx, api, plan, &mut parts, journal, &mut errors);
     }
     UploadReport {
         parts,
         planned: count,
         exit,
+        errors,
     }
 }
 
@@ -201,6 +205,7 @@ fn wait_for_parts(
     plan: &UploadPlan,
     parts: &mut [Part],
     journal: Option<&Journal>,
+    errors: &mut Vec<ErrorJson>,
 ) -> Exit {
     let wait = Wait::new(
         api,
@@ -249,6 +254,7 @@ fn wait_for_parts(
             Polled::Failed(failure) => {
                 part.last = last;
                 progress.finish();
+                errors.push(ErrorJson::of(&failure, Some(plan.customer), Some(tracking)));
                 fail(&failure)
             }
             Polled::TimedOut => {
@@ -284,10 +290,12 @@ struct PartJson<'a> {
 /// Writes an upload's result: one part as a single upload, several as `{"parts": …}`.
 pub fn show_upload(ctx: &Ctx, plan: &UploadPlan, report: &UploadReport) {
     let parts = &report.parts;
-    if parts.is_empty() {
+    let single = report.planned == 1;
+    // A document over several parts is written whatever the exit code but 2.
+    let document = !single && ctx.output == OutputFormat::Json && report.exit != Exit::Usage;
+    if parts.is_empty() && !document {
         return;
     }
-    let single = report.planned == 1;
     let shown = |part| shown_details(plan, part);
     match ctx.output {
         OutputFormat::Json if single => {
@@ -325,7 +333,9 @@ pub fn show_upload(ctx: &Ctx, plan: &UploadPlan, report: &UploadReport) {
                     .map_err(io::Error::other)?,
                 }
             }
-            out.write_all(b"]}\n")
+            out.write_all(b"],\"errors\":")?;
+            serde_json::to_writer(&mut *out, &report.errors).map_err(io::Error::other)?;
+            out.write_all(b"}\n")
         }),
         OutputFormat::Table if !plan.wait.wait || parts.len() < report.planned => emit(|out| {
             if single {

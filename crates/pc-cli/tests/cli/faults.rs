@@ -333,10 +333,20 @@ fn a_part_failing_after_others_were_accepted_keeps_them_on_stdout() {
     .base(&server.url)
     .run();
     out.assert_code(4);
+    let document = out.json();
     assert_eq!(
-        out.json(),
-        serde_json::json!({"parts": [{"trackingId": TRACKING, "location": location, "devices": 2}]})
+        document["parts"],
+        serde_json::json!([{"trackingId": TRACKING, "location": location, "devices": 2}])
     );
+    // The failure is in the document's errors, with what support needs.
+    let errors = document["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{document}");
+    assert_eq!(errors[0]["customerId"], CUSTOMER);
+    assert_eq!(errors[0]["trackingId"], serde_json::Value::Null);
+    assert_eq!(errors[0]["status"], 400);
+    assert_eq!(errors[0]["code"], "601");
+    assert_eq!(errors[0]["description"], "Too many devices");
+    assert!(errors[0]["requestId"].is_string() && errors[0]["correlationId"].is_string());
     assert!(
         out.stderr
             .contains("--batch \"Big\" --allow-error-codes 806"),

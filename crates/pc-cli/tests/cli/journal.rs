@@ -392,3 +392,117 @@ fn prune_drops_what_ended_and_forgets_a_base_url() {
     let listed = pc_at(&sim, &journal, &["-o", "json", "jobs", "list"]);
     assert_eq!(listed.json()["totalCount"], 0);
 }
+
+/// Concurrent uploads into one journal, some killed (`SIGKILL`) at random moments:
+/// no line is torn or interleaved, every POST the service answered was journaled as
+/// sent first, and every tracking id a process named was journaled as accepted before
+/// (lost: 0). `PC_CRASH_ROUNDS` sets the rounds (default 3); the figures go to stderr.
+#[cfg(unix)]
+#[test]
+fn uploads_killed_at_random_into_one_journal_lose_no_accepted_part() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    let rounds: u64 = std::env::var("PC_CRASH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(3);
+    let sim = pc_sim::spawn(pc_sim::SimConfig {
+        faults: pc_sim::FaultConfig {
+            rate: 0.5,
+            kinds: vec![pc_sim::FaultKind::Latency],
+            latency: Duration::from_millis(15),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let journal = fresh_journal();
+    let csv = csv(&["K-1", "K-2", "K-3", "K-4", "K-5", "K-6"]);
+    let (mut kills, mut named) = (0, Vec::new());
+    for round in 0..rounds {
+        let mut children: Vec<_> = (0..4)
+            .map(|index| {
+                Command::new(PC)
+                    .env_clear()
+                    .env("PARTNER_CENTER_ACCESS_TOKEN", TOKEN)
+                    .env("PARTNER_CENTER_BASE_URL", sim.base_url())
+                    .env("PARTNER_CENTER_JOURNAL", &journal)
+                    .args(["devices", "upload", CUSTOMER, "--devices-per-request", "1"])
+                    .args(["--csv", csv.to_str().unwrap()])
+                    .args(["--new-batch", &format!("crash {round}-{index}")])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        // Two of the four are killed, each at its own moment of the upload.
+        for (index, child) in children.iter_mut().enumerate().take(2) {
+            let at = (round * 37 + index as u64 * 53) % 120;
+            std::thread::sleep(Duration::from_millis(at));
+            child.kill().unwrap();
+            kills += 1;
+        }
+        for mut child in children {
+            let status = child.wait().unwrap();
+            let mut stderr = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            assert!(
+                status.code().is_none_or(|code| code == 0),
+                "{status:?}: {stderr}"
+            );
+            named.extend(
+                stderr
+                    .split("tracking id ")
+                    .skip(1)
+                    .filter_map(|rest| rest.split_whitespace().next().map(str::to_owned)),
+            );
+        }
+    }
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"))
+        })
+        .collect();
+    let of = |event: &str, key: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|line| line["event"] == event)
+            .map(|line| line[key].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (sent, accepted) = (of("sending", "requestId"), of("accepted", "trackingId"));
+    let answered: Vec<String> = sim
+        .request_log()
+        .iter()
+        .filter(|entry| entry.method == "POST" && entry.status == Some(202))
+        .map(|entry| entry.header("ms-requestid").unwrap().to_owned())
+        .collect();
+    let unsent: Vec<&String> = answered.iter().filter(|id| !sent.contains(id)).collect();
+    assert!(
+        unsent.is_empty(),
+        "answered but never journaled as sent: {unsent:?}"
+    );
+    let lost: Vec<&String> = named.iter().filter(|id| !accepted.contains(id)).collect();
+    assert!(lost.is_empty(), "named but not journaled: {lost:?}");
+    eprintln!(
+        "rounds {rounds}, processes {}, kills {kills}, lines {}, sent {}, answered {}, \
+         accepted {}, named {}, unknown {}, torn 0, lost 0",
+        rounds * 4,
+        lines.len(),
+        sent.len(),
+        answered.len(),
+        accepted.len(),
+        named.len(),
+        sent.len() - of("accepted", "requestId").len()
+    );
+}
