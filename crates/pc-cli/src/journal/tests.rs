@@ -381,3 +381,37 @@ fn concurrent_writers_never_tear_or_interleave_lines() {
         assert_eq!(order, (0..APPENDS).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn a_prune_racing_appends_never_loses_one() {
+    const APPENDS: usize = 300;
+    let scratch = scratch();
+    let path = scratch.path().join("jobs.jsonl");
+    let old = |job: &Job| job.request_id().starts_with("old-");
+    std::thread::scope(|threads| {
+        let path = &path;
+        threads.spawn(move || {
+            let journal = Journal::open(path).unwrap();
+            for append in 0..APPENDS {
+                let line = Line::Sending(sending(&format!("new-{append}"), 1));
+                journal.append(&line, WAIT).unwrap();
+            }
+        });
+        threads.spawn(move || {
+            // Each round has a line to drop, so each prune rewrites the file.
+            let journal = Journal::open(path).unwrap();
+            for round in 0..60 {
+                let line = Line::Sending(sending(&format!("old-{round}"), 1));
+                journal.append(&line, WAIT).unwrap();
+                let pruned = journal.prune(WAIT, old).unwrap();
+                assert!(pruned.dropped >= 1);
+            }
+        });
+    });
+    let contents = Journal::open(&path).unwrap().read().unwrap();
+    assert!(contents.warnings().is_empty(), "{:?}", contents.warnings());
+    let ids: Vec<&str> = contents.jobs().iter().map(Job::request_id).collect();
+    assert!(ids.iter().all(|id| id.starts_with("new-")), "{ids:?}");
+    let expected: Vec<String> = (0..APPENDS).map(|append| format!("new-{append}")).collect();
+    assert_eq!(ids, expected, "every append kept, in order");
+}

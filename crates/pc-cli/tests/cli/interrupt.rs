@@ -190,13 +190,15 @@ fn an_interrupted_upload_wait_exits_130_with_its_part_journaled_and_its_last_det
             "--wait",
             "--poll-interval",
             "50ms",
+            "-vv",
         ],
         &[
             ("PARTNER_CENTER_ACCESS_TOKEN", TOKEN),
             ("PARTNER_CENTER_BASE_URL", &base),
             ("PARTNER_CENTER_JOURNAL", journal.to_str().unwrap()),
         ],
-        "tracking id",
+        // A status poll was answered (its debug line names the path).
+        "batchJobStatus",
     );
     assert_eq!(ended.code, Some(130), "{}", ended.stderr);
     let tracking = ended
@@ -222,4 +224,62 @@ fn an_interrupted_upload_wait_exits_130_with_its_part_journaled_and_its_last_det
         .run();
     listed.assert_code(0);
     assert_eq!(listed.json()["items"][0]["trackingId"], tracking);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_batch_status_wait_exits_130_with_its_last_details() {
+    let sim = pc_sim::spawn(pc_sim::SimConfig {
+        queue_time: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .unwrap();
+    let csv = fixture("get-windowsautopilotinfo.csv");
+    let uploaded = pc(&[
+        "-o",
+        "json",
+        "devices",
+        "upload",
+        CUSTOMER,
+        "--new-batch",
+        "waited",
+        "--csv",
+    ])
+    .args(&[csv.to_str().unwrap()])
+    .token()
+    .base(&sim.base_url())
+    .run();
+    uploaded.assert_code(0);
+    let tracking = uploaded.json()["trackingId"].as_str().unwrap().to_owned();
+    let ended = interrupted_run(
+        &[
+            "-o",
+            "json",
+            "devices",
+            "batch-status",
+            CUSTOMER,
+            &tracking,
+            "--wait",
+            "--poll-interval",
+            "50ms",
+            "-vv",
+        ],
+        &[
+            ("PARTNER_CENTER_ACCESS_TOKEN", TOKEN),
+            ("PARTNER_CENTER_BASE_URL", &sim.base_url()),
+        ],
+        // A poll was answered.
+        "attempt succeeded",
+    );
+    assert_eq!(ended.code, Some(130), "{}", ended.stderr);
+    let last: serde_json::Value = serde_json::from_str(&ended.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {:?}", ended.stdout));
+    assert_eq!(last["status"], "queued");
+    assert!(
+        ended
+            .stderr
+            .contains(&format!("the wait for batch {tracking} was interrupted")),
+        "{}",
+        ended.stderr
+    );
 }

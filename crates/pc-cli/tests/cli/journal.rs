@@ -408,6 +408,8 @@ fn uploads_killed_at_random_into_one_journal_lose_no_accepted_part() {
         .and_then(|rounds| rounds.parse().ok())
         .unwrap_or(3);
     let sim = pc_sim::spawn(pc_sim::SimConfig {
+        queue_time: Duration::from_millis(30),
+        process_time: Duration::from_millis(30),
         faults: pc_sim::FaultConfig {
             rate: 0.5,
             kinds: vec![pc_sim::FaultKind::Latency],
@@ -431,6 +433,13 @@ fn uploads_killed_at_random_into_one_journal_lose_no_accepted_part() {
                     .args(["devices", "upload", CUSTOMER, "--devices-per-request", "1"])
                     .args(["--csv", csv.to_str().unwrap()])
                     .args(["--new-batch", &format!("crash {round}-{index}")])
+                    .args([
+                        "--wait",
+                        "--poll-interval",
+                        "20ms",
+                        "--allow-error-codes",
+                        "806",
+                    ])
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .stderr(Stdio::piped())
@@ -505,4 +514,131 @@ fn uploads_killed_at_random_into_one_journal_lose_no_accepted_part() {
         named.len(),
         sent.len() - of("accepted", "requestId").len()
     );
+}
+
+/// Eight `pc` processes upload 50 parts each into one journal at once: every line
+/// whole, 400 `accepted` lines, each process's parts in order.
+#[test]
+fn eight_processes_appending_at_once_leave_every_line_whole() {
+    use std::process::{Command, Stdio};
+
+    let sim = quick_sim();
+    let journal = fresh_journal();
+    let serials: Vec<String> = (0..50).map(|index| format!("P-{index:02}")).collect();
+    let csv = csv(&serials.iter().map(String::as_str).collect::<Vec<_>>());
+    let children: Vec<_> = (0..8)
+        .map(|index| {
+            Command::new(PC)
+                .env_clear()
+                .env("PARTNER_CENTER_ACCESS_TOKEN", TOKEN)
+                .env("PARTNER_CENTER_BASE_URL", sim.base_url())
+                .env("PARTNER_CENTER_JOURNAL", &journal)
+                .args(["devices", "upload", CUSTOMER, "--devices-per-request", "1"])
+                .args(["--csv", csv.to_str().unwrap()])
+                .args(["--new-batch", &format!("together {index}")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let recorded = lines(&journal);
+    let accepted: Vec<&Value> = recorded
+        .iter()
+        .filter(|line| line["event"] == "accepted")
+        .collect();
+    assert_eq!(accepted.len(), 400);
+    assert_eq!(recorded.len(), 800);
+    for index in 0..8 {
+        let batch = format!("together {index}");
+        let parts: Vec<u64> = accepted
+            .iter()
+            .filter(|line| line["batchId"] == batch.as_str())
+            .map(|line| line["part"].as_u64().unwrap())
+            .collect();
+        assert_eq!(parts, (1..=50).collect::<Vec<u64>>(), "{batch}");
+    }
+}
+
+/// A journal holding one accepted job of `base` (accepted now), as an upload writes it.
+fn journal_with_job(base: &str) -> PathBuf {
+    let journal = fresh_journal();
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let now = {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        pc_models::UtcDateTime::from_unix_seconds(since.as_secs() as i64).to_string()
+    };
+    let accepted = serde_json::json!({
+        "event": "accepted", "trackingId": TRACKING, "customerId": CUSTOMER,
+        "batchId": "Lab 8", "devices": 1, "serialNumbers": ["LAB-1"],
+        "csvSha256": "00", "csvFile": "/lab.csv", "part": 1, "parts": 1,
+        "acceptedAt": now, "baseUrl": base, "partnerTenant": null,
+        "correlationId": "c", "requestId": "r-1"
+    });
+    std::fs::write(&journal, format!("{accepted}\n")).unwrap();
+    journal
+}
+
+#[test]
+fn jobs_wait_polls_again_a_404_within_the_grace_from_the_acceptance() {
+    let finished = format!(
+        r#"{{"batchTrackingId":"{TRACKING}","status":"finished","devicesStatus":[{{"serialNumber":"LAB-1","status":"finished"}}]}}"#
+    );
+    let server = Scripted::start(vec![
+        Reply::json(404, &[], r#"{"code":600,"description":"not known yet"}"#),
+        Reply::json(404, &[], r#"{"code":600,"description":"not known yet"}"#),
+        Reply::json(200, &[], &finished),
+    ]);
+    let journal = journal_with_job(&server.url);
+    let out = pc(&[
+        "-o",
+        "json",
+        "jobs",
+        "wait",
+        TRACKING,
+        "--poll-interval",
+        "50ms",
+    ])
+    .token()
+    .base(&server.url)
+    .env("PARTNER_CENTER_JOURNAL", journal.to_str().unwrap())
+    .run();
+    out.assert_code(0);
+    assert_eq!(out.json()["jobs"][0]["details"]["status"], "finished");
+    let recorded = lines(&journal);
+    assert_eq!(recorded.last().unwrap()["event"], "finished");
+
+    // Once the grace has passed since the acceptance, a 404 is the job's ending.
+    let server = Scripted::start(vec![Reply::json(
+        404,
+        &[],
+        r#"{"code":600,"description":"gone"}"#,
+    )]);
+    let journal = journal_with_job(&server.url);
+    let out = pc(&[
+        "-o",
+        "json",
+        "jobs",
+        "wait",
+        TRACKING,
+        "--not-found-grace",
+        "0s",
+    ])
+    .token()
+    .base(&server.url)
+    .env("PARTNER_CENTER_JOURNAL", journal.to_str().unwrap())
+    .run();
+    out.assert_code(4);
+    let document = out.json();
+    assert_eq!(document["jobs"][0]["details"], Value::Null);
+    assert_eq!(document["jobs"][0]["error"]["status"], 404);
+    let ending = lines(&journal).pop().unwrap();
+    assert_eq!(ending["status"], "not_found");
+    assert_eq!(ending["failed"], Value::Null);
 }
