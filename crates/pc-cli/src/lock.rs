@@ -1,5 +1,6 @@
-//! Exclusive file locks waited for a bounded time: how two `pc` processes take turns
-//! with the token file and the upload journal.
+//! Exclusive file locks waited for a bounded time, and the one way a guarded file is
+//! replaced: how two `pc` processes take turns with the token file and the upload
+//! journal.
 //!
 //! A lock lives on its own file, `FILE.lock`, beside the file it guards, so that the
 //! guarded file may be replaced by a rename while the lock is held. Closing the lock
@@ -17,6 +18,28 @@ pub fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)
+}
+
+/// Replaces `path` with `bytes` in one step for any reader: a temporary file in the
+/// same folder (a random name starting with `prefix`, mode 0600, removed if anything
+/// fails or `pc` stops first), written and synced, then renamed over `path`, and on
+/// unix the folder synced so that the rename itself is on disk.
+pub fn replace(path: &Path, prefix: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    #[cfg(unix)]
+    File::open(folder)?.sync_all()?;
+    Ok(())
 }
 
 /// Creates `folder` and its missing parents, each with mode 0700 on unix (the files

@@ -217,20 +217,7 @@ impl Journal {
                 kept.push(b'\n');
             }
         }
-        let folder = self.folder();
-        let written = (|| {
-            let mut file = tempfile::Builder::new()
-                .prefix(".jobs.")
-                .suffix(".tmp")
-                .tempfile_in(folder)?;
-            file.write_all(&kept)?;
-            file.as_file().sync_all()?;
-            file.persist(&self.path).map_err(|error| error.error)?;
-            // The rename itself, on disk.
-            #[cfg(unix)]
-            File::open(folder)?.sync_all()?;
-            Ok(())
-        })();
+        let written = crate::lock::replace(&self.path, ".jobs.", &kept);
         written.map_err(|error| io_error(&self.path, format!("rewrite {JOURNAL}"), error))?;
         Ok(pruned)
     }

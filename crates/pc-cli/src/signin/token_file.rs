@@ -7,7 +7,6 @@
 //! seconds at most), so two `pc` processes never both spend one refresh token.
 
 use std::fs::{self, OpenOptions};
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -143,20 +142,10 @@ pub fn write(path: &Path, sign_in: &SignIn) -> Result<(), Failure> {
     if let Some(folder) = folder {
         create_private_dir(folder).map_err(|error| failed("create the folder of", error))?;
     }
-    let bytes = serde_json::to_vec_pretty(sign_in)
+    let mut bytes = serde_json::to_vec_pretty(sign_in)
         .map_err(|error| failed("write", std::io::Error::other(error)))?;
-    let written = (|| {
-        let mut file = tempfile::Builder::new()
-            .prefix(".refresh-token.")
-            .suffix(".tmp")
-            .tempfile_in(folder.unwrap_or(Path::new(".")))?;
-        file.write_all(&bytes)?;
-        file.write_all(b"\n")?;
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|error| error.error)?;
-        Ok(())
-    })();
-    written.map_err(|error| failed("write", error))
+    bytes.push(b'\n');
+    crate::lock::replace(path, ".refresh-token.", &bytes).map_err(|error| failed("write", error))
 }
 
 /// When the token file was last written, if it exists.
