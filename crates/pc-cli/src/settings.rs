@@ -147,16 +147,21 @@ impl Settings {
         }
     }
 
-    /// The client's options and the token authority, checked (every failure is exit 2,
-    /// nothing sent): the base URL, the authority, the CA file.
-    pub fn client(&self) -> Result<ClientSetup, Failure> {
-        let base_url = match &self.base_url {
+    /// The API's base URL: `--base-url`, else the cloud's; checked (exit 2).
+    pub fn base_url(&self) -> Result<BaseUrl, Failure> {
+        match &self.base_url {
             // The library's message names the URL where that is safe (not with a
             // password in it).
             Some(url) => BaseUrl::parse(url)
-                .map_err(|error| Failure::usage(format!("invalid base URL: {}", config(error))))?,
-            None => self.cloud.base_url(),
-        };
+                .map_err(|error| Failure::usage(format!("invalid base URL: {}", config(error)))),
+            None => Ok(self.cloud.base_url()),
+        }
+    }
+
+    /// The client's options and the token authority, checked (every failure is exit 2,
+    /// nothing sent): the base URL, the authority, the CA file.
+    pub fn client(&self) -> Result<ClientSetup, Failure> {
+        let base_url = self.base_url()?;
         let authority = self
             .authority_url
             .clone()

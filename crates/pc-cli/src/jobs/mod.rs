@@ -239,7 +239,7 @@ fn prune(
              longer ago) or --forget-base-url URL; nothing was changed",
         ));
     }
-    let base_url = settings.client()?.options.base_url.to_string();
+    let base_url = settings.base_url()?.to_string();
     let journal = open(settings)?;
     let now = journaled::now();
     let pruned = journal
@@ -294,7 +294,7 @@ fn wait(ctx: &Ctx, settings: &Settings, args: &JobsWaitArgs) -> Result<Exit, Fai
         settings.token_file.as_deref(),
     )?;
     let partner_tenant = signin::partner_tenant(&credentials);
-    let base_url = settings.client()?.options.base_url.to_string();
+    let base_url = settings.base_url()?.to_string();
     let target_of = |job: &Job, tracking: TrackingId| Target {
         tracking,
         customer: *job.customer_id(),
