@@ -70,6 +70,8 @@ pub enum OutputFormat {
     Table,
     /// Exactly one JSON document on stdout, for programs.
     Json,
+    /// RFC 4180 with a header row, for spreadsheets and Import-Csv.
+    Csv,
 }
 
 /// The configuration table of the contract: flags beat environment variables beat
@@ -128,7 +130,8 @@ pub struct GlobalArgs {
         value_name = "DUR",
         hide_env_values = true, env = "PARTNER_CENTER_TIMEOUT",
         default_value = "30s",
-        value_parser = parse_duration
+        value_parser = parse_positive_duration,
+        allow_hyphen_values = true
     )]
     pub timeout: Duration,
     /// Extra attempts after a retryable failure (connect, timeout, 408, 429, 5xx)
@@ -138,7 +141,9 @@ pub struct GlobalArgs {
         value_name = "N",
         hide_env_values = true,
         env = "PARTNER_CENTER_MAX_RETRIES",
-        default_value_t = 3
+        default_value_t = 3,
+        value_parser = parse_number::<u32, 0, { u32::MAX as u64 }>,
+        allow_hyphen_values = true
     )]
     pub max_retries: u32,
     /// The longest Retry-After slept through
@@ -148,7 +153,8 @@ pub struct GlobalArgs {
         value_name = "DUR",
         hide_env_values = true, env = "PARTNER_CENTER_MAX_RETRY_AFTER",
         default_value = "2m",
-        value_parser = parse_duration
+        value_parser = parse_duration,
+        allow_hyphen_values = true
     )]
     pub max_retry_after: Duration,
     /// Device error codes or names that do not count as failure for the exit code
@@ -196,7 +202,8 @@ pub struct GlobalArgs {
         hide_env_values = true,
         env = "PARTNER_CENTER_CONCURRENCY",
         default_value_t = 8,
-        value_parser = clap::value_parser!(u16).range(1..=64)
+        value_parser = parse_number::<u16, 1, 64>,
+        allow_hyphen_values = true
     )]
     pub concurrency: u16,
     /// Output format
@@ -209,6 +216,9 @@ pub struct GlobalArgs {
         default_value_t = OutputFormat::Table
     )]
     pub output: OutputFormat,
+    /// With -o csv, no byte-order mark before the header
+    #[arg(long, global = true)]
+    pub no_bom: bool,
     /// More diagnostics on stderr (-v, -vv, -vvv); RUST_LOG works too. Never a secret
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
@@ -386,7 +396,7 @@ Examples:
     Prune {
         /// Drops jobs sent longer ago than this that have ended or are unknown (and
         /// pending ones of another base URL accepted longer ago)
-        #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+        #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
         older_than: Option<Duration>,
         /// Drops every job of this base URL
         #[arg(long, value_name = "URL")]
@@ -401,7 +411,7 @@ pub struct JobsListArgs {
     #[arg(long)]
     pub pending: bool,
     /// Jobs sent in this last while only (7d, 12h)
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub since: Option<Duration>,
     /// These customers' jobs only (tenant ids, GUIDs)
     #[arg(value_parser = parse_customer, conflicts_with = "customers")]
@@ -422,14 +432,32 @@ pub struct JobsWaitArgs {
     #[arg(long, conflicts_with = "tracking")]
     pub pending: bool,
     /// Time between polls
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "5s",
+        value_parser = parse_positive_duration,
+        allow_hyphen_values = true
+    )]
     pub poll_interval: Duration,
     /// Gives up waiting after this long (exit 6)
-    #[arg(long, value_name = "DUR", default_value = "30m", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "30m",
+        value_parser = parse_duration,
+        allow_hyphen_values = true
+    )]
     pub wait_timeout: Duration,
     /// How long after its acceptance a job answered 404 is polled again (the service
     /// may not know a new batch yet)
-    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "1m",
+        value_parser = parse_duration,
+        allow_hyphen_values = true
+    )]
     pub not_found_grace: Duration,
 }
 
@@ -455,10 +483,22 @@ pub struct WaitArgs {
     #[arg(long)]
     pub wait: bool,
     /// Time between polls
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "5s",
+        value_parser = parse_positive_duration,
+        allow_hyphen_values = true
+    )]
     pub poll_interval: Duration,
     /// Gives up waiting after this long (exit 6, with the last details on stdout)
-    #[arg(long, value_name = "DUR", default_value = "30m", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "30m",
+        value_parser = parse_duration,
+        allow_hyphen_values = true
+    )]
     pub wait_timeout: Duration,
 }
 
@@ -483,12 +523,19 @@ pub struct UploadArgs {
         long,
         value_name = "N",
         default_value_t = 1000,
-        value_parser = clap::value_parser!(u32).range(1..=10_000)
+        value_parser = parse_number::<u32, 1, 10_000>,
+        allow_hyphen_values = true
     )]
     pub devices_per_request: u32,
     /// How long a 404 just after an accepted upload is tried again (the service may
     /// not know a new batch yet)
-    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "1m",
+        value_parser = parse_duration,
+        allow_hyphen_values = true
+    )]
     pub not_found_grace: Duration,
     /// Waiting for the upload.
     #[command(flatten)]
@@ -509,6 +556,39 @@ fn shell_parser() -> impl TypedValueParser<Value = clap_complete::Shell> {
         PossibleValue::new("powershell").help("PowerShell"),
     ])
     .try_map(|name| name.parse::<clap_complete::Shell>())
+}
+
+/// A whole number from `MIN` to `MAX`, refused with a sentence naming the value (clap
+/// adds the flag's name).
+fn parse_number<T: TryFrom<u64>, const MIN: u64, const MAX: u64>(text: &str) -> Result<T, String> {
+    let trimmed = text.trim();
+    let range = format!("a whole number from {MIN} to {MAX}");
+    let number = match trimmed.parse::<u64>() {
+        Ok(number) => number,
+        Err(_) if trimmed.starts_with('-') && trimmed[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(format!("{text:?} is negative: expected {range}"));
+        }
+        Err(_) if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(format!("{text:?} is out of range: expected {range}"));
+        }
+        Err(_) => return Err(format!("{text:?} is not a number: expected {range}")),
+    };
+    if !(MIN..=MAX).contains(&number) {
+        return Err(format!("{text:?} is out of range: expected {range}"));
+    }
+    T::try_from(number).map_err(|_| format!("{text:?} is out of range: expected {range}"))
+}
+
+/// A duration that must not be zero (a zero attempt limit or poll interval makes no
+/// sense).
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!(
+            "{:?} is zero: expected a duration above it, e.g. 500ms or 2s",
+            text.trim()
+        )),
+        duration => Ok(duration),
+    }
 }
 
 fn parse_guid(text: &str) -> Result<String, String> {

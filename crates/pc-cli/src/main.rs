@@ -25,21 +25,65 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::{AuthCommand, Cli, Command};
-use crate::exit::Exit;
-use crate::output::Ctx;
+use crate::cli::{AuthCommand, Cli, Command, DevicesCommand, JobsCommand, OutputFormat};
+use crate::exit::{Exit, Failure};
 use crate::output::progress::ProgressMode;
 use crate::output::table::{Style, no_color};
+use crate::output::{Ctx, fail};
 use crate::settings::Settings;
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let mut command = Cli::command();
+    let matches = match command.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(matches) => matches,
+        Err(error) => refuse(&command, error),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
     init_tracing(cli.global.verbose);
     run(cli, &matches)
+}
+
+/// Exits on a command line clap refused. A bad value that came from an environment
+/// variable (its flag not on the command line) is named by the variable and its flag.
+fn refuse(command: &clap::Command, error: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        error.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) && let Some(ContextValue::String(shown)) = error.get(ContextKind::InvalidArg)
+        && let Some(long) = shown
+            .split_whitespace()
+            .next()
+            .and_then(|flag| flag.strip_prefix("--"))
+        && let Some(env) = env_of(command, long)
+        && std::env::var_os(&env).is_some()
+        && !std::env::args().any(|arg| {
+            arg.strip_prefix("--")
+                .and_then(|arg| arg.strip_prefix(long))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        })
+    {
+        let text = error.render().to_string();
+        eprint!(
+            "{}",
+            text.replacen(&format!("'{shown}'"), &format!("{env} (--{long})"), 1)
+        );
+        std::process::exit(2);
+    }
+    error.exit()
+}
+
+/// The environment variable of the flag `--long`, in `command` or its subcommands.
+fn env_of(command: &clap::Command, long: &str) -> Option<String> {
+    command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+        .or_else(|| command.get_subcommands().find_map(|sub| env_of(sub, long)))
 }
 
 /// Diagnostics on stderr: `-v` info, `-vv` debug, `-vvv` trace; without `-v`,
@@ -71,6 +115,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
             .filter(|code| !code.is_empty())
             .collect(),
         style: Style::for_stdout(),
+        bom: !global.no_bom,
         progress: if std::io::stderr().is_terminal() {
             ProgressMode::Bar
         } else {
@@ -87,6 +132,14 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
             std::env::var(name).ok()
         })
     };
+    if global.output == OutputFormat::Csv
+        && let Some(name) = without_csv(&cli.command)
+    {
+        return fail(&Failure::usage(format!(
+            "{name} has no csv output: use -o table or -o json; nothing was sent"
+        )))
+        .into();
+    }
     // `pc sim` stops on Ctrl-C; every other command finishes what is in flight.
     if !matches!(cli.command, Command::Sim(_)) {
         interrupt::install();
@@ -113,4 +166,20 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
         }
     };
     interrupt::outcome(exit).into()
+}
+
+/// The command's name when it writes no csv (`-o csv` is refused before it runs).
+fn without_csv(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Devices(DevicesCommand::Delete { .. }) => Some("pc devices delete"),
+        Command::Jobs(JobsCommand::Show { .. }) => Some("pc jobs show"),
+        Command::Jobs(JobsCommand::Prune { .. }) => Some("pc jobs prune"),
+        Command::Auth(AuthCommand::Login { .. }) => Some("pc auth login"),
+        Command::Auth(AuthCommand::Status) => Some("pc auth status"),
+        Command::Auth(AuthCommand::Logout) => Some("pc auth logout"),
+        Command::Demo => Some("pc demo"),
+        Command::Completions { .. } => Some("pc completions"),
+        Command::Sim(_) => Some("pc sim"),
+        Command::Devices(_) | Command::Jobs(_) => None,
+    }
 }

@@ -38,7 +38,8 @@ pub fn delete(
                         },
                     )
                 }),
-                OutputFormat::Table => {
+                // `-o csv` is refused before the command runs.
+                OutputFormat::Table | OutputFormat::Csv => {
                     emit(|out| writeln!(out, "deleted device {device} from batch \"{batch}\""));
                 }
             }

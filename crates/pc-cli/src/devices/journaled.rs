@@ -14,6 +14,7 @@ use crate::api::{Api, StatusAnswer};
 use crate::exit::Failure;
 use crate::journal::{self, Accepted, ErrorCount, Finished, Journal, Line, Sending};
 use crate::output::note;
+use crate::output::shown::escape;
 
 /// The journal of an upload and what each of its lines says of the CSV file.
 #[derive(Debug)]
@@ -48,7 +49,7 @@ impl UploadJournal {
             return;
         };
         for warning in contents.warnings() {
-            note(format!("warning: {warning}"));
+            note(format!("warning: {}", escape(warning)));
         }
         let earlier: Vec<String> = contents
             .earlier_uploads(&self.csv_sha256, customer, batch)
@@ -57,7 +58,7 @@ impl UploadJournal {
                 Some(format!(
                     "{} ({}, accepted {})",
                     job.tracking_id()?,
-                    job.state(),
+                    escape(&job.state().to_string()),
                     job.accepted_at()?
                 ))
             })
@@ -201,19 +202,6 @@ pub fn system_time(time: UtcDateTime) -> SystemTime {
     u64::try_from(time.unix_seconds()).map_or(SystemTime::UNIX_EPOCH, |seconds| {
         SystemTime::UNIX_EPOCH + Duration::new(seconds, time.subsec_nanos())
     })
-}
-
-/// Text from a file or the service for stderr: control characters escaped.
-pub fn escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_unicode().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// The `finished` line of a terminal answer (`None` when the answer cannot be read

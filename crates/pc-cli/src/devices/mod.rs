@@ -13,7 +13,7 @@ pub mod wait;
 
 use crate::cli::DevicesCommand;
 use crate::exit::Exit;
-use crate::output::{Ctx, fail};
+use crate::output::{Ctx, fail, shown};
 use crate::settings::Settings;
 use crate::signin;
 use journaled::UploadJournal;
@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, settings: &Settings, command: DevicesCommand) -> Exit {
         DevicesCommand::Upload(args) => match csv::read_autopilot_csv(&args.csv) {
             Ok(csv) => {
                 for warning in &csv.warnings {
-                    eprintln!("warning: {warning}");
+                    eprintln!("warning: {}", shown::escape(warning));
                 }
                 Some(csv)
             }

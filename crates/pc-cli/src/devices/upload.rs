@@ -16,6 +16,7 @@ use crate::devices::verdict::{interrupted, judge, timed_out};
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
+use crate::output::csv::{self, CsvOut};
 use crate::output::progress::Progress;
 use crate::output::{Ctx, ErrorJson, emit, fail, note, table, write_json, write_json_bytes};
 
@@ -337,6 +338,30 @@ pub fn show_upload(ctx: &Ctx, plan: &UploadPlan, report: &UploadReport) {
             serde_json::to_writer(&mut *out, &report.errors).map_err(io::Error::other)?;
             out.write_all(b"}\n")
         }),
+        OutputFormat::Csv if !plan.wait.wait => emit(|out| {
+            let rows: Vec<&UploadPart> = parts.iter().map(|part| &part.accepted).collect();
+            csv::write_parts(out, &rows, report.planned, ctx.bom)
+        }),
+        // With `--wait`, the columns are fixed: a row per device of each part followed.
+        OutputFormat::Csv => {
+            let mut followed = Vec::new();
+            for (index, part) in parts.iter().enumerate() {
+                let Some(last) = shown(part) else { continue };
+                match last.details() {
+                    Ok(details) => followed.push((index + 1, details)),
+                    Err(failure) => {
+                        fail(&failure);
+                    }
+                }
+            }
+            emit(|out| {
+                let mut csv = CsvOut::start(out, ctx.bom, &[&["Part"], csv::BATCH_STATUS])?;
+                for (part, details) in &followed {
+                    csv.device_rows(&[&part.to_string()], details, &ctx.allowed)?;
+                }
+                csv.finish()
+            });
+        }
         OutputFormat::Table if !plan.wait.wait || parts.len() < report.planned => emit(|out| {
             if single {
                 let part = &parts[0];

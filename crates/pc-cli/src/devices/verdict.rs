@@ -7,7 +7,8 @@ use crate::api::StatusAnswer;
 use crate::cli::OutputFormat;
 use crate::duration::show_duration;
 use crate::exit::{Exit, Failure};
-use crate::output::{Ctx, emit, note, table, write_json_bytes};
+use crate::output::shown::escape;
+use crate::output::{Ctx, csv, emit, note, table, write_json_bytes};
 
 /// Says on stderr which devices made the exit code 3.
 fn explain_device_failure(answer: &StatusAnswer, allowed: &[String]) {
@@ -23,13 +24,13 @@ fn explain_device_failure(answer: &StatusAnswer, allowed: &[String]) {
                 .filter(|code| !code.trim().is_empty())
                 .or(device.description.as_deref())
                 .unwrap_or("no code")
-                .to_owned()
         })
+        .map(|text| escape(text).into_owned())
         .collect();
     if refused.is_empty() {
         eprintln!(
             "error: the batch is {} but names no failed device",
-            scan.status.as_deref().unwrap_or("-")
+            escape(scan.status.as_deref().unwrap_or("-"))
         );
         return;
     }
@@ -66,6 +67,10 @@ pub fn show_batch(ctx: &Ctx, answer: &StatusAnswer) -> Result<(), Failure> {
         OutputFormat::Table => {
             let details = answer.details()?;
             emit(|out| table::write_batch_status(out, &details, &ctx.allowed, ctx.style));
+        }
+        OutputFormat::Csv => {
+            let details = answer.details()?;
+            emit(|out| csv::write_batch_status(out, &details, &ctx.allowed, ctx.bom));
         }
     }
     Ok(())

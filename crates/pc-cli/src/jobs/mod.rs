@@ -11,10 +11,12 @@ use serde::Serialize;
 
 use crate::api::StatusAnswer;
 use crate::cli::{JobsCommand, JobsListArgs, JobsWaitArgs, OutputFormat};
-use crate::devices::journaled::{self, escape};
+use crate::devices::journaled;
 use crate::devices::verdict::{interrupted, judge, timed_out};
 use crate::exit::{Exit, Failure};
 use crate::journal::{self, Contents, ErrorCount, Job, JobFilter, Journal, State};
+use crate::output::csv::{self, CsvOut};
+use crate::output::shown::escape;
 use crate::output::{Ctx, ErrorJson, emit, fail, note, table, write_json};
 use crate::settings::Settings;
 use crate::{select, signin};
@@ -46,27 +48,60 @@ pub fn open(settings: &Settings) -> Result<Journal, Failure> {
 pub fn read(journal: &Journal) -> Result<Contents, Failure> {
     let contents = journal.read().map_err(|error| error.failure())?;
     for warning in contents.warnings() {
-        note(format!("warning: {warning}"));
+        note(format!("warning: {}", escape(warning)));
     }
     Ok(contents)
 }
 
-/// `808:1;806:2`: an ending's error codes and their counts.
-fn error_codes(errors: Option<&[ErrorCount]>) -> String {
-    errors
-        .unwrap_or_default()
-        .iter()
-        .map(|error| {
+/// `808:1;806:2`: an ending's error codes and their counts, `blank` for a failed
+/// device without a code.
+struct ErrorCodes<'a> {
+    errors: &'a [ErrorCount],
+    blank: &'static str,
+}
+
+impl<'a> ErrorCodes<'a> {
+    fn of(job: &'a Job, blank: &'static str) -> Self {
+        Self {
+            errors: job
+                .finished()
+                .and_then(|finished| finished.errors.as_deref())
+                .unwrap_or_default(),
+            blank,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCodes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, error) in self.errors.iter().enumerate() {
+            if index > 0 {
+                f.write_str(";")?;
+            }
             let code = if error.code.is_empty() {
-                "-"
+                self.blank
             } else {
                 &error.code
             };
-            format!("{code}:{}", error.count)
-        })
-        .collect::<Vec<_>>()
-        .join(";")
+            write!(f, "{code}:{}", error.count)?;
+        }
+        Ok(())
+    }
 }
+
+/// `pc jobs list`'s csv columns.
+const LIST_COLUMNS: [&str; 10] = [
+    "AcceptedAt",
+    "CustomerId",
+    "BatchId",
+    "TrackingId",
+    "Part",
+    "Parts",
+    "Devices",
+    "State",
+    "Failed",
+    "ErrorCodes",
+];
 
 /// One job of `pc jobs list`'s json.
 #[derive(Serialize)]
@@ -136,6 +171,23 @@ fn list(ctx: &Ctx, settings: &Settings, args: &JobsListArgs) -> Result<Exit, Fai
                 },
             )
         }),
+        OutputFormat::Csv => emit(|out| {
+            let mut csv = CsvOut::start(out, ctx.bom, &[&LIST_COLUMNS])?;
+            for job in &jobs {
+                csv.opt_shown(job.accepted_at())?;
+                csv.shown(job.customer_id())?;
+                csv.field(job.batch_id().as_str())?;
+                csv.opt_shown(job.tracking_id())?;
+                csv.shown(job.part())?;
+                csv.shown(job.parts())?;
+                csv.shown(job.devices())?;
+                csv.shown(job.state())?;
+                csv.opt_shown(job.finished().and_then(|finished| finished.failed))?;
+                csv.shown(ErrorCodes::of(job, ""))?;
+                csv.end_row()?;
+            }
+            csv.finish()
+        }),
         OutputFormat::Table if jobs.is_empty() => {
             emit(|out| writeln!(out, "no jobs in the journal {}", journal.path().display()));
         }
@@ -157,7 +209,7 @@ fn list(ctx: &Ctx, settings: &Settings, args: &JobsListArgs) -> Result<Exit, Fai
                         finished
                             .and_then(|finished| finished.failed)
                             .map_or_else(|| "-".to_owned(), |failed| failed.to_string()),
-                        error_codes(finished.and_then(|finished| finished.errors.as_deref())),
+                        ErrorCodes::of(job, "-").to_string(),
                     ]
                 })
                 .collect();
@@ -209,7 +261,8 @@ fn show(ctx: &Ctx, settings: &Settings, tracking: TrackingId) -> Result<Exit, Fa
             }
             out.write_all(b"]}\n")
         }),
-        OutputFormat::Table => emit(|out| {
+        // `-o csv` is refused before the command runs.
+        OutputFormat::Table | OutputFormat::Csv => emit(|out| {
             for entry in &lines {
                 writeln!(out, "{}", escape(&entry.text()))?;
             }
@@ -249,7 +302,7 @@ fn prune(
         })
         .map_err(|error| error.failure())?;
     for warning in &pruned.warnings {
-        note(format!("warning: {warning}"));
+        note(format!("warning: {}", escape(warning)));
     }
     #[derive(Serialize)]
     struct PrunedJson {
@@ -266,7 +319,7 @@ fn prune(
                 },
             )
         }),
-        OutputFormat::Table => emit(|out| {
+        OutputFormat::Table | OutputFormat::Csv => emit(|out| {
             writeln!(
                 out,
                 "dropped {} job{}, kept {}",
@@ -444,6 +497,25 @@ fn show_waited(ctx: &Ctx, followed: &[Followed<'_>], ends: &[(&Ended, Option<Err
             }
             out.write_all(b"],\"errors\":[]}\n")
         }),
+        OutputFormat::Csv => {
+            let mut shown = Vec::new();
+            for (one, (end, _)) in followed.iter().zip(ends) {
+                if let Some(Ok(details)) = last_details(end).map(StatusAnswer::details) {
+                    shown.push((one, details));
+                }
+            }
+            emit(|out| {
+                let header: &[&str] = &["CustomerId", "BatchId", "Part"];
+                let mut csv = CsvOut::start(out, ctx.bom, &[header, csv::BATCH_STATUS])?;
+                for (one, details) in &shown {
+                    let customer = one.target.customer.to_string();
+                    let part = one.job.part().to_string();
+                    let prefix = [customer.as_str(), one.job.batch_id().as_str(), &part];
+                    csv.device_rows(&prefix, details, &ctx.allowed)?;
+                }
+                csv.finish()
+            });
+        }
         OutputFormat::Table => {
             if followed.is_empty() {
                 emit(|out| writeln!(out, "no job to follow"));

@@ -1,9 +1,12 @@
 //! What `pc` writes: stdout's one document (JSON bytes or a value, one buffered write),
-//! stderr's one-write notes and failures, and below, tables ([`table`]), progress
+//! stderr's one-write notes and failures, and below, tables ([`table`]), CSV
+//! ([`csv`]), values from elsewhere as people see them ([`shown`]), progress
 //! ([`progress`]) and the light pass over a batch status ([`scan`]).
 
+pub mod csv;
 pub mod progress;
 pub mod scan;
+pub mod shown;
 pub mod table;
 
 use std::io::{self, BufWriter, Write};
@@ -26,6 +29,9 @@ pub struct Ctx {
     pub allowed: Vec<String>,
     /// How tables are drawn.
     pub style: Style,
+    /// With `-o csv`, whether a byte-order mark comes before the header (not with
+    /// `--no-bom`).
+    pub bom: bool,
     /// How a wait shows progress.
     pub progress: ProgressMode,
     /// Whether stderr says which devices made the exit code 3 (the demo fails two on
@@ -77,11 +83,20 @@ impl ErrorJson {
 
 /// Writes `error: …` (and a hint) on stderr and answers the failure's exit code.
 pub fn fail(failure: &Failure) -> Exit {
-    eprintln!("error: {failure}");
+    eprintln!("error: {}", shown_lines(&failure.to_string()));
     if let Some(hint) = failure.hint() {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", shown_lines(&hint));
     }
     failure.exit
+}
+
+/// A message of one or more lines with the control characters of each line escaped
+/// (its values may come from the service or a file), its line breaks kept.
+fn shown_lines(text: &str) -> String {
+    text.split('\n')
+        .map(shown::escape)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes stdout through one buffer. A reader that went away (`| head`) is not the

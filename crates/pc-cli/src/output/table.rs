@@ -1,9 +1,12 @@
 //! Tables for people: aligned columns that fit the terminal, colour only on a terminal
-//! and never with `NO_COLOR`.
+//! and never with `NO_COLOR`, every cell's control characters escaped (the only escape
+//! codes are the colours written here), a date not set shown as `-`.
 
 use std::io::{self, IsTerminal, Write};
 
 use pc_models::{BatchUploadDetails, Device, DeviceBatch, Timestamp, UploadStatus};
+
+use crate::output::shown::{self, escape, escape_owned};
 
 /// How a table is drawn.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,7 +74,7 @@ impl Color {
     }
 }
 
-/// One cell: its text and maybe a colour.
+/// One cell: its text, control characters escaped, and maybe a colour.
 struct Cell {
     text: String,
     color: Option<Color>,
@@ -79,7 +82,10 @@ struct Cell {
 
 impl From<String> for Cell {
     fn from(text: String) -> Self {
-        Self { text, color: None }
+        Self {
+            text: escape_owned(text),
+            color: None,
+        }
     }
 }
 
@@ -91,7 +97,7 @@ impl From<&str> for Cell {
 
 fn colored(text: impl Into<String>, color: Option<Color>) -> Cell {
     Cell {
-        text: text.into(),
+        text: escape_owned(text.into()),
         color,
     }
 }
@@ -206,8 +212,9 @@ fn or_dash(text: Option<&str>) -> String {
     }
 }
 
+/// A date as the table shows it: `-` when absent or not set, else in UTC.
 fn time(time: Option<&Timestamp>) -> String {
-    time.map_or_else(|| "-".to_owned(), ToString::to_string)
+    shown::date(time).map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
 fn status_text(status: Option<&UploadStatus>) -> &str {
@@ -227,9 +234,10 @@ pub fn write_batch_status(
         .map_or_else(|| "-".to_owned(), |id| id.to_string());
     let status = details.status.as_ref();
     let batch_color = Color::of_status(status, false).filter(|_| style.color);
+    let batch_status = escape(status_text(status));
     let status_shown = match batch_color {
-        Some(color) => format!("{}{}\x1b[0m", color.code(), status_text(status)),
-        None => status_text(status).to_owned(),
+        Some(color) => format!("{}{batch_status}\x1b[0m", color.code()),
+        None => batch_status.into_owned(),
     };
     writeln!(out, "Batch {tracking}: {status_shown}")?;
     let allowed_failures = details
@@ -254,8 +262,8 @@ pub fn write_batch_status(
     writeln!(
         out,
         "  started {}, completed {}",
-        time(details.started_time.as_ref()),
-        time(details.completed_time.as_ref())
+        escape(&time(details.started_time.as_ref())),
+        escape(&time(details.completed_time.as_ref()))
     )?;
     if details.devices().is_empty() {
         return Ok(());
@@ -446,6 +454,34 @@ mod tests {
             assert!(width_of(line) <= 100, "{} > 100: {line}", width_of(line));
         }
         assert!(text.contains('…'), "{text}");
+    }
+
+    #[test]
+    fn control_characters_from_the_service_are_escaped() {
+        let document = r#"{"status":"finished\u009b31m","startedTime":"0001-01-01T00:00:00",
+            "completedTime":"0001-01-01T00:00:00.0000000Z","devicesStatus":[
+            {"serialNumber":"Café-Ø\u001b[31m","productKey":"a\tb","status":"finished_with_errors",
+             "errorCode":"808","errorDescription":"line\nbreak\u007f"}]}"#;
+        for color in [false, true] {
+            let text = render(document, &[], Style { color, width: None });
+            assert!(text.contains("Café-Ø\\x1b[31m"), "{text}");
+            assert!(text.contains("a\\tb"), "{text}");
+            assert!(text.contains("line\\nbreak\\x7f"), "{text}");
+            assert!(text.contains("finished\\u{9b}31m"), "{text}");
+            // A date not set is `-`.
+            assert!(text.contains("started -, completed -"), "{text}");
+            // The only escape codes are pc's own colours.
+            let codes = text.matches('\x1b').count();
+            let colours = ["\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m"]
+                .iter()
+                .map(|code| text.matches(code).count())
+                .sum::<usize>();
+            assert_eq!(codes, colours, "{text:?}");
+            assert!(
+                !text.contains('\u{9b}') && !text.contains('\u{7f}'),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn try_login(
         OutputFormat::Json => emit_json(&TokenFileJson {
             token_file: path.display().to_string(),
         }),
-        OutputFormat::Table => println!(
+        OutputFormat::Table | OutputFormat::Csv => println!(
             "Signed in to {tenant}; the sign-in is kept in {} for later commands",
             path.display()
         ),
@@ -195,7 +195,7 @@ pub fn status(ctx: &Ctx, settings: &Settings) -> Exit {
     }
     match ctx.output {
         OutputFormat::Json => emit_json(&status),
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Csv => {
             let mut lines = vec![format!("credentials: {}", status.source)];
             for (name, value) in [
                 ("tenant", &status.tenant),
@@ -261,7 +261,9 @@ pub fn logout(ctx: &Ctx, settings: &Settings) -> Exit {
             deleted,
         }),
         OutputFormat::Table if deleted => println!("Signed out: deleted {}", path.display()),
-        OutputFormat::Table => println!("No token file at {}; nothing to do", path.display()),
+        OutputFormat::Table | OutputFormat::Csv => {
+            println!("No token file at {}; nothing to do", path.display());
+        }
     }
     Exit::Success
 }

@@ -12,4 +12,5 @@ mod faults;
 mod help;
 mod interrupt;
 mod journal;
+mod output;
 mod upload;
