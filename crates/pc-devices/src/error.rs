@@ -457,8 +457,23 @@ pub(crate) fn human_duration(duration: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The error of a call made through an interrupted pipeline (for the flows' tests
+    /// too).
+    pub(crate) fn interrupted() -> Error {
+        let interrupt = pc_http::Interrupt::new();
+        interrupt.interrupt();
+        let pipeline = pc_http::Pipeline::new(
+            pc_http::testing::ScriptedTransport::new(),
+            pc_http::StaticToken::new("t"),
+            pc_http::ClientOptions::default(),
+        )
+        .unwrap()
+        .with_interrupt(interrupt);
+        pipeline.get("/v1/x").unwrap_err().into()
+    }
 
     #[test]
     fn durations_read_as_people_write_them() {
@@ -493,16 +508,7 @@ mod tests {
 
     #[test]
     fn an_interruption_is_its_own_class_even_after_accepted_parts() {
-        let interrupt = pc_http::Interrupt::new();
-        interrupt.interrupt();
-        let pipeline = pc_http::Pipeline::new(
-            pc_http::testing::ScriptedTransport::new(),
-            pc_http::StaticToken::new("t"),
-            pc_http::ClientOptions::default(),
-        )
-        .unwrap()
-        .with_interrupt(interrupt);
-        let interrupted = Error::from(pipeline.get("/v1/x").unwrap_err());
+        let interrupted = interrupted();
         assert_eq!(interrupted.kind(), ErrorKind::Interrupted);
         assert_eq!(interrupted.status(), None);
         let tracking = TrackingId::from_uuid(pc_models::Uuid::from_u128(1));

@@ -624,19 +624,7 @@ mod tests {
         assert_eq!(late.kind(), crate::ErrorKind::InvalidInput);
     }
 
-    /// The error of a call made through an interrupted pipeline.
-    fn interrupted() -> Error {
-        let interrupt = pc_http::Interrupt::new();
-        interrupt.interrupt();
-        let pipeline = pc_http::Pipeline::new(
-            pc_http::testing::ScriptedTransport::new(),
-            pc_http::StaticToken::new("t"),
-            pc_http::ClientOptions::default(),
-        )
-        .unwrap()
-        .with_interrupt(interrupt);
-        pipeline.get("/v1/x").unwrap_err().into()
-    }
+    use crate::error::tests::interrupted;
 
     #[test]
     fn an_interrupted_part_ends_the_upload_naming_the_accepted_ones() {

@@ -449,19 +449,7 @@ mod tests {
         );
     }
 
-    /// The error of a call made through an interrupted pipeline.
-    fn interrupted() -> crate::Error {
-        let interrupt = pc_http::Interrupt::new();
-        interrupt.interrupt();
-        let pipeline = pc_http::Pipeline::new(
-            pc_http::testing::ScriptedTransport::new(),
-            pc_http::StaticToken::new("t"),
-            pc_http::ClientOptions::default(),
-        )
-        .unwrap()
-        .with_interrupt(interrupt);
-        pipeline.get("/v1/x").unwrap_err().into()
-    }
+    use crate::error::tests::interrupted;
 
     #[test]
     fn an_interrupted_poll_ends_the_wait_at_once_even_within_the_grace() {
