@@ -10,6 +10,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod canned;
 mod clients;
 mod documents;
 mod end_to_end;

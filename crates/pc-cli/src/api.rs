@@ -3,7 +3,7 @@
 //! deletions), answered in `pc_models` types and [`Failure`]s.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use http::HeaderValue;
@@ -32,9 +32,22 @@ pub struct StatusAnswer {
     status: u16,
     path: String,
     ids: String,
+    /// The light pass, made once however many times it is asked for (the exit code,
+    /// the journal and the output all need it): what it read, or why it could not.
+    scanned: OnceLock<Result<BatchScan<'static>, String>>,
 }
 
 impl StatusAnswer {
+    fn new(bytes: Vec<u8>, status: u16, path: String, ids: String) -> Self {
+        Self {
+            bytes,
+            status,
+            path,
+            ids,
+            scanned: OnceLock::new(),
+        }
+    }
+
     /// The JSON document, without a leading byte-order mark.
     pub fn json(&self) -> &[u8] {
         pc_models::strip_bom(&self.bytes)
@@ -42,8 +55,13 @@ impl StatusAnswer {
 
     /// The light pass: what the exit code and a wait need. Bytes that are not a JSON
     /// object are a response that could not be read (exit 5).
-    pub fn scan(&self) -> Result<BatchScan<'_>, Failure> {
-        scan(&self.bytes).map_err(|error| self.unreadable(&error))
+    pub fn scan(&self) -> Result<&BatchScan<'static>, Failure> {
+        let scanned = self.scanned.get_or_init(|| {
+            scan(&self.bytes)
+                .map(BatchScan::into_owned)
+                .map_err(|error| error.to_string())
+        });
+        scanned.as_ref().map_err(|error| self.unreadable(error))
     }
 
     /// The typed details, for a table.
@@ -185,12 +203,13 @@ impl Api {
         }
         let response = self.client.pipeline().send(request)?;
         let diagnostics = Diagnostics::of(&response).cloned().unwrap_or_default();
-        Ok(StatusAnswer {
-            status: response.status().as_u16(),
-            path: diagnostics.path.clone(),
-            ids: diagnostics.support_ids(),
-            bytes: response.into_body(),
-        })
+        let status = response.status().as_u16();
+        Ok(StatusAnswer::new(
+            response.into_body(),
+            status,
+            diagnostics.path.clone(),
+            diagnostics.support_ids(),
+        ))
     }
 
     /// Sends an upload's planned parts in order, driving pc-devices' `UploadFlow` (the
@@ -265,12 +284,12 @@ mod tests {
     use super::*;
 
     fn answer(body: &str) -> StatusAnswer {
-        StatusAnswer {
-            bytes: body.as_bytes().to_vec(),
-            status: 200,
-            path: "/v1/customers/c/batchJobStatus/t".into(),
-            ids: "MS-CorrelationId c, MS-RequestId r".into(),
-        }
+        StatusAnswer::new(
+            body.as_bytes().to_vec(),
+            200,
+            "/v1/customers/c/batchJobStatus/t".into(),
+            "MS-CorrelationId c, MS-RequestId r".into(),
+        )
     }
 
     #[test]

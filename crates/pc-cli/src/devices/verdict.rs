@@ -62,7 +62,7 @@ pub fn show_batch(ctx: &Ctx, answer: &StatusAnswer) -> Result<(), Failure> {
         OutputFormat::Json => {
             // The light pass has checked the bytes; they go out as they came.
             answer.scan()?;
-            emit(|out| write_json_bytes(out, answer.json()));
+            write_document(answer.json());
         }
         OutputFormat::Table => {
             let details = answer.details()?;
@@ -74,6 +74,23 @@ pub fn show_batch(ctx: &Ctx, answer: &StatusAnswer) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Writes a JSON document given as bytes, and its final newline, straight to stdout's
+/// file descriptor: stdout's own handle is line-buffered and would first search the
+/// whole document for its last newline. Write errors are dropped, as `emit` drops them.
+fn write_document(json: &[u8]) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        // The lock is held so that nothing else writes to stdout in between.
+        let stdout = std::io::stdout().lock();
+        if let Ok(fd) = stdout.as_fd().try_clone_to_owned() {
+            let _ = write_json_bytes(&mut std::fs::File::from(fd), json);
+            return;
+        }
+    }
+    emit(|out| write_json_bytes(out, json));
 }
 
 /// Says that `tracking` was not finished within the wait (exit 6), and how to ask again.

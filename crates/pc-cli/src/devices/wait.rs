@@ -94,7 +94,7 @@ impl<'a> Wait<'a> {
             let step = match &polled {
                 Ok(answer) => match answer.scan() {
                     Ok(scan) => {
-                        on_poll(&scan);
+                        on_poll(scan);
                         let terminal = scan.is_terminal();
                         flow.after_poll(PollOutcome::Answered { terminal }, now)
                     }

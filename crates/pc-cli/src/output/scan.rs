@@ -53,13 +53,37 @@ impl FailedDevice<'_> {
 /// A status as far as a decision goes: known values match without regard to ASCII case
 /// (`Finished` is finished); anything else is not terminal.
 fn status_of(text: Option<&str>) -> Option<UploadStatus> {
-    let text = text?;
-    UploadStatus::KNOWN
-        .into_iter()
-        .find(|known| known.as_str().eq_ignore_ascii_case(text))
+    // pc-models' reading tries the service's own spelling first, then any ASCII case.
+    match UploadStatus::parse(text?) {
+        UploadStatus::Other(_) => None,
+        known => Some(known),
+    }
+}
+
+/// Text that holds its own bytes.
+fn owned(text: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    text.map(|text| Cow::Owned(text.into_owned()))
 }
 
 impl BatchScan<'_> {
+    /// This scan, holding its own text (the batch's status and the failed devices'
+    /// codes and descriptions), so that it can be kept beside the bytes it was read from.
+    pub fn into_owned(self) -> BatchScan<'static> {
+        BatchScan {
+            status: owned(self.status),
+            total: self.total,
+            done: self.done,
+            failed: self
+                .failed
+                .into_iter()
+                .map(|device| FailedDevice {
+                    code: owned(device.code),
+                    description: owned(device.description),
+                })
+                .collect(),
+        }
+    }
+
     /// The batch's status, when it is a known one.
     pub fn upload_status(&self) -> Option<UploadStatus> {
         status_of(self.status.as_deref())

@@ -2,6 +2,7 @@
 //! and never with `NO_COLOR`, every cell's control characters escaped (the only escape
 //! codes are the colours written here), a date not set shown as `-`.
 
+use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
 
 use pc_models::{BatchUploadDetails, Device, DeviceBatch, Timestamp, UploadStatus};
@@ -74,50 +75,61 @@ impl Color {
     }
 }
 
-/// One cell: its text, control characters escaped, and maybe a colour.
-struct Cell {
-    text: String,
+/// One cell: its text, control characters escaped (borrowed from the value shown where
+/// it holds none), and maybe a colour.
+struct Cell<'a> {
+    text: Cow<'a, str>,
     color: Option<Color>,
 }
 
-impl From<String> for Cell {
+impl From<String> for Cell<'_> {
     fn from(text: String) -> Self {
         Self {
-            text: escape_owned(text),
+            text: Cow::Owned(escape_owned(text)),
             color: None,
         }
     }
 }
 
-impl From<&str> for Cell {
-    fn from(text: &str) -> Self {
-        text.to_owned().into()
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(text: &'a str) -> Self {
+        Self {
+            text: escape(text),
+            color: None,
+        }
     }
 }
 
-fn colored(text: impl Into<String>, color: Option<Color>) -> Cell {
-    Cell {
-        text: escape_owned(text.into()),
-        color,
-    }
+fn colored<'a>(text: impl Into<Cow<'a, str>>, color: Option<Color>) -> Cell<'a> {
+    let text = match text.into() {
+        Cow::Borrowed(text) => escape(text),
+        Cow::Owned(text) => Cow::Owned(escape_owned(text)),
+    };
+    Cell { text, color }
 }
 
 /// A table: a header, rows, and which columns may be shortened to fit the width.
-struct Table {
+struct Table<'a> {
     header: Vec<&'static str>,
     shrinkable: Vec<bool>,
-    rows: Vec<Vec<Cell>>,
+    rows: Vec<Vec<Cell<'a>>>,
 }
 
 /// The narrowest a shortened column gets.
 const MIN_SHRUNK: usize = 12;
 const GAP: &str = "  ";
 
+/// The columns `text` takes on a terminal. Printable ASCII, what nearly every cell holds,
+/// takes one column a byte; anything else (escapes, wide characters) is measured.
 fn width_of(text: &str) -> usize {
-    console::measure_text_width(text)
+    if text.bytes().all(|byte| (b' '..=b'~').contains(&byte)) {
+        text.len()
+    } else {
+        console::measure_text_width(text)
+    }
 }
 
-impl Table {
+impl<'a> Table<'a> {
     fn new(columns: &[(&'static str, bool)]) -> Self {
         Self {
             header: columns.iter().map(|(name, _)| *name).collect(),
@@ -126,7 +138,7 @@ impl Table {
         }
     }
 
-    fn push(&mut self, row: Vec<Cell>) {
+    fn push(&mut self, row: Vec<Cell<'a>>) {
         self.rows.push(row);
     }
 
@@ -158,23 +170,26 @@ impl Table {
 
     fn write(&self, out: &mut (impl Write + ?Sized), style: Style, indent: &str) -> io::Result<()> {
         let widths = self.widths(style.width.map(|width| width.saturating_sub(indent.len())));
-        let header: Vec<Cell> = self.header.iter().map(|name| Cell::from(*name)).collect();
-        self.write_row(out, &header, &widths, style, indent)?;
+        let header: Vec<Cell<'_>> = self.header.iter().map(|name| Cell::from(*name)).collect();
+        // One line buffer for every row.
+        let mut line = String::new();
+        Self::write_row(out, &mut line, &header, &widths, style, indent)?;
         for row in &self.rows {
-            self.write_row(out, row, &widths, style, indent)?;
+            Self::write_row(out, &mut line, row, &widths, style, indent)?;
         }
         Ok(())
     }
 
     fn write_row(
-        &self,
         out: &mut (impl Write + ?Sized),
-        row: &[Cell],
+        line: &mut String,
+        row: &[Cell<'_>],
         widths: &[usize],
         style: Style,
         indent: &str,
     ) -> io::Result<()> {
-        let mut line = String::from(indent);
+        line.clear();
+        line.push_str(indent);
         let last = row
             .iter()
             .rposition(|cell| !cell.text.is_empty())
@@ -183,12 +198,15 @@ impl Table {
             if column > 0 {
                 line.push_str(GAP);
             }
-            let text = if width_of(&cell.text) > *width {
-                console::truncate_str(&cell.text, *width, "…").into_owned()
+            let full = width_of(&cell.text);
+            let (text, shown) = if full > *width {
+                let cut = console::truncate_str(&cell.text, *width, "…");
+                let shown = width_of(&cut);
+                (cut, shown)
             } else {
-                cell.text.clone()
+                (Cow::Borrowed(&*cell.text), full)
             };
-            let pad = width.saturating_sub(width_of(&text));
+            let pad = width.saturating_sub(shown);
             match cell.color.filter(|_| style.color) {
                 Some(color) => {
                     line.push_str(color.code());
@@ -201,14 +219,15 @@ impl Table {
                 line.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        writeln!(out, "{line}")
+        line.push('\n');
+        out.write_all(line.as_bytes())
     }
 }
 
-fn or_dash(text: Option<&str>) -> String {
+fn or_dash(text: Option<&str>) -> &str {
     match text {
-        Some(text) if !text.is_empty() => text.to_owned(),
-        _ => "-".to_owned(),
+        Some(text) if !text.is_empty() => text,
+        _ => "-",
     }
 }
 
@@ -281,10 +300,10 @@ pub fn write_batch_status(
         let failed = device.is_failed();
         let allowed = failed && allowed.iter().any(|code| device.has_error(code));
         let hint = match (failed, device.ztd_error()) {
-            (true, Some(known)) if allowed => format!("allowed: {}", known.hint()),
-            (true, Some(known)) => known.hint().to_owned(),
-            (true, None) if allowed => "allowed".to_owned(),
-            _ => String::new(),
+            (true, Some(known)) if allowed => Cow::Owned(format!("allowed: {}", known.hint())),
+            (true, Some(known)) => Cow::Borrowed(known.hint()),
+            (true, None) if allowed => Cow::Borrowed("allowed"),
+            _ => Cow::Borrowed(""),
         };
         let error_color = (failed && !allowed).then_some(Color::Red);
         table.push(vec![
@@ -295,15 +314,15 @@ pub fn write_batch_status(
                 Color::of_status(device.status.as_ref(), failed && !allowed),
             ),
             colored(
-                device
-                    .error_code
-                    .as_ref()
-                    .map(|code| code.as_str().to_owned())
-                    .unwrap_or_default(),
+                device.error_code.as_ref().map_or("", |code| code.as_str()),
                 error_color,
             ),
-            device.error_description.clone().unwrap_or_default().into(),
-            hint.into(),
+            device
+                .error_description
+                .as_deref()
+                .unwrap_or_default()
+                .into(),
+            colored(hint, None),
         ]);
     }
     table.write(out, style, "  ")

@@ -1,5 +1,6 @@
 //! The blocking backend over ureq 3.
 
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,17 +109,20 @@ impl HttpTransport for UreqTransport {
             .build();
         let response = agent.run(request).map_err(|e| map_error(e, false))?;
         let (parts, mut body) = response.into_parts();
-        if body
-            .content_length()
-            .is_some_and(|len| len > self.max_body_bytes)
-        {
+        let announced = body.content_length();
+        if announced.is_some_and(|len| len > self.max_body_bytes) {
             return Err(too_large(self.max_body_bytes));
         }
-        let bytes = body
-            .with_config()
+        // Room for the announced length (within the cap), so that a large body is read
+        // in place instead of being copied each time a growing buffer doubles. A length
+        // the server does not send costs address space only: pages are touched as bytes
+        // arrive.
+        let mut bytes = Vec::with_capacity(announced.unwrap_or(0) as usize);
+        body.with_config()
             .limit(self.max_body_bytes)
-            .read_to_vec()
-            .map_err(|e| match e {
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(|e| match ureq::Error::from(e) {
                 ureq::Error::BodyExceedsLimit(_) => too_large(self.max_body_bytes),
                 other => map_error(other, true),
             })?;
