@@ -35,6 +35,9 @@ pub struct StatusAnswer {
     /// The light pass, made once however many times it is asked for (the exit code,
     /// the journal and the output all need it): what it read, or why it could not.
     scanned: OnceLock<Result<BatchScan<'static>, String>>,
+    /// The typed details, parsed once for a table or csv (which judge from them too,
+    /// with no light pass beside).
+    typed: OnceLock<Result<Box<BatchUploadDetails>, String>>,
 }
 
 impl StatusAnswer {
@@ -45,6 +48,7 @@ impl StatusAnswer {
             path,
             ids,
             scanned: OnceLock::new(),
+            typed: OnceLock::new(),
         }
     }
 
@@ -64,9 +68,18 @@ impl StatusAnswer {
         scanned.as_ref().map_err(|error| self.unreadable(error))
     }
 
-    /// The typed details, for a table.
-    pub fn details(&self) -> Result<BatchUploadDetails, Failure> {
-        pc_models::from_slice(&self.bytes).map_err(|error| self.unreadable(&error))
+    /// The typed details, for a table or csv: parsed once however many times they are
+    /// asked for.
+    pub fn details(&self) -> Result<&BatchUploadDetails, Failure> {
+        let typed = self.typed.get_or_init(|| {
+            pc_models::from_slice(&self.bytes)
+                .map(Box::new)
+                .map_err(|error| error.to_string())
+        });
+        typed
+            .as_ref()
+            .map(|details| &**details)
+            .map_err(|error| self.unreadable(error))
     }
 
     fn unreadable(&self, error: &dyn fmt::Display) -> Failure {

@@ -3,7 +3,7 @@
 use crate::api::{Api, StatusAnswer};
 use crate::cli::BatchStatusArgs;
 use crate::devices::journaled::{Ending, record_ending};
-use crate::devices::verdict::{interrupted, judge, show_batch, timed_out};
+use crate::devices::verdict::{interrupted, is_terminal, judge, show_batch, timed_out};
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::Exit;
 use crate::journal::Journal;
@@ -33,7 +33,7 @@ pub fn batch_status(
     if !args.wait.wait {
         return match api.batch_status(customer, tracking, None) {
             Ok(answer) => {
-                if answer.scan().is_ok_and(|scan| scan.is_terminal()) {
+                if is_terminal(ctx, &answer) {
                     record(Ending::Terminal(&answer));
                 }
                 finish_batch(ctx, &answer)

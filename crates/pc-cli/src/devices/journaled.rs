@@ -233,7 +233,7 @@ pub fn finished_line(tracking: TrackingId, answer: &StatusAnswer) -> Option<Fini
         completed_time: answer
             .details()
             .ok()
-            .and_then(|details| details.completed_time),
+            .and_then(|details| details.completed_time.clone()),
         seen_at: now(),
     })
 }

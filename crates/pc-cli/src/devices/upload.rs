@@ -397,7 +397,7 @@ pub fn show_upload(ctx: &Ctx, plan: &UploadPlan, report: &UploadReport) {
                         }
                         writeln!(out, "Part {}/{}", index + 1, report.planned)?;
                     }
-                    table::write_batch_status(out, &details, &ctx.allowed, ctx.style)
+                    table::write_batch_status(out, details, &ctx.allowed, ctx.style)
                 });
             }
         }

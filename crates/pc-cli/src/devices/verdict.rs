@@ -49,11 +49,34 @@ fn explain_device_failure(answer: &StatusAnswer, allowed: &[String]) {
 
 /// The exit code a batch's final answer earns, and stderr's word on it.
 pub fn judge(ctx: &Ctx, answer: &StatusAnswer) -> Result<Exit, Failure> {
-    let exit = answer.scan()?.exit(&ctx.allowed);
+    let exit = match ctx.output {
+        OutputFormat::Json => answer.scan()?.exit(&ctx.allowed),
+        // A table or csv is drawn from the typed details: they decide too, with no
+        // light pass beside (pc-models states the rule once for both).
+        OutputFormat::Table | OutputFormat::Csv => {
+            if answer.details()?.is_failed(&ctx.allowed) {
+                Exit::DeviceFailed
+            } else {
+                Exit::Success
+            }
+        }
+    };
     if exit == Exit::DeviceFailed && ctx.explain_failures {
         explain_device_failure(answer, &ctx.allowed);
     }
     Ok(exit)
+}
+
+/// Whether a batch's answer is terminal, read as its output will read it (the light
+/// pass for json, the typed details for a table or csv); an answer that cannot be read
+/// is not.
+pub fn is_terminal(ctx: &Ctx, answer: &StatusAnswer) -> bool {
+    match ctx.output {
+        OutputFormat::Json => answer.scan().is_ok_and(|scan| scan.is_terminal()),
+        OutputFormat::Table | OutputFormat::Csv => answer
+            .details()
+            .is_ok_and(pc_models::BatchUploadDetails::is_terminal),
+    }
 }
 
 /// Writes one batch's details in the chosen format.
@@ -66,11 +89,11 @@ pub fn show_batch(ctx: &Ctx, answer: &StatusAnswer) -> Result<(), Failure> {
         }
         OutputFormat::Table => {
             let details = answer.details()?;
-            emit(|out| table::write_batch_status(out, &details, &ctx.allowed, ctx.style));
+            emit(|out| table::write_batch_status(out, details, &ctx.allowed, ctx.style));
         }
         OutputFormat::Csv => {
             let details = answer.details()?;
-            emit(|out| csv::write_batch_status(out, &details, &ctx.allowed, ctx.bom));
+            emit(|out| csv::write_batch_status(out, details, &ctx.allowed, ctx.bom));
         }
     }
     Ok(())

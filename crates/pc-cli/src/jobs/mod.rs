@@ -535,7 +535,7 @@ fn show_waited(ctx: &Ctx, followed: &[Followed<'_>], ends: &[(&Ended, Option<Err
                     )?;
                     match last_details(end).map(StatusAnswer::details) {
                         Some(Ok(details)) => {
-                            table::write_batch_status(out, &details, &ctx.allowed, ctx.style)
+                            table::write_batch_status(out, details, &ctx.allowed, ctx.style)
                         }
                         Some(Err(_)) | None if matches!(end, Ended::Failed(..)) => {
                             writeln!(out, "  (not followed to its end: see stderr)")
