@@ -6,7 +6,7 @@ pub mod follow;
 
 use std::time::{Duration, SystemTime};
 
-use pc_models::{CustomerId, TrackingId};
+use pc_models::{CustomerId, TrackingId, UtcDateTime};
 use serde::Serialize;
 
 use crate::api::StatusAnswer;
@@ -197,8 +197,11 @@ fn list(ctx: &Ctx, settings: &Settings, args: &JobsListArgs) -> Result<Exit, Fai
                 .map(|job| {
                     let finished = job.finished();
                     vec![
-                        job.accepted_at()
-                            .map_or_else(|| "-".to_owned(), |at| at.to_string()),
+                        // To the second, for people; json and csv keep the fraction.
+                        job.accepted_at().map_or_else(
+                            || "-".to_owned(),
+                            |at| UtcDateTime::from_unix_seconds(at.unix_seconds()).to_string(),
+                        ),
                         job.customer_id().to_string(),
                         job.batch_id().to_string(),
                         job.tracking_id()

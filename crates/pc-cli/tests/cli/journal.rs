@@ -180,6 +180,16 @@ fn an_upload_left_behind_is_followed_later_by_jobs_wait() {
     );
     assert!(table.stdout.contains("808:1"), "{}", table.stdout);
     assert!(table.stdout.contains("2 jobs"), "{}", table.stdout);
+    // Acceptance times to the second for people; the journal keeps the fraction.
+    let accepted_at = recorded[1]["acceptedAt"].as_str().unwrap();
+    let (seconds, _) = accepted_at
+        .split_once('.')
+        .unwrap_or((accepted_at.trim_end_matches('Z'), ""));
+    assert!(
+        table.stdout.contains(&format!("{seconds}Z ")),
+        "{}",
+        table.stdout
+    );
 }
 
 #[test]
