@@ -195,18 +195,29 @@ impl Settings {
     }
 }
 
+/// A user folder: `windows` on Windows, else `xdg`, else `home_relative` under `$HOME`
+/// (an empty variable counts as unset); `None` when none is known.
+fn user_folder(
+    env: &dyn Fn(&str) -> Option<String>,
+    windows: &str,
+    xdg: &str,
+    home_relative: &str,
+) -> Option<PathBuf> {
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    if cfg!(windows) {
+        set(windows).map(PathBuf::from)
+    } else {
+        set(xdg)
+            .map(PathBuf::from)
+            .or_else(|| set("HOME").map(|home| Path::new(&home).join(home_relative)))
+    }
+}
+
 /// The token file's path: `--token-file` / `PARTNER_CENTER_TOKEN_FILE`, else
 /// `pc/refresh-token` under the user's config folder (`$XDG_CONFIG_HOME`, else
 /// `~/.config`; `%APPDATA%` on Windows). `None` when no folder is known.
 pub fn default_token_file(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    let config = if cfg!(windows) {
-        set("APPDATA").map(PathBuf::from)
-    } else {
-        set("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| set("HOME").map(|home| Path::new(&home).join(".config")))
-    }?;
+    let config = user_folder(env, "APPDATA", "XDG_CONFIG_HOME", ".config")?;
     Some(config.join("pc").join("refresh-token"))
 }
 
@@ -214,14 +225,7 @@ pub fn default_token_file(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBu
 /// (`$XDG_DATA_HOME`, else `~/.local/share`; `%LOCALAPPDATA%` on Windows). `None` when
 /// no folder is known.
 pub fn default_journal(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    let data = if cfg!(windows) {
-        set("LOCALAPPDATA").map(PathBuf::from)
-    } else {
-        set("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| set("HOME").map(|home| Path::new(&home).join(".local/share")))
-    }?;
+    let data = user_folder(env, "LOCALAPPDATA", "XDG_DATA_HOME", ".local/share")?;
     Some(data.join("pc").join("jobs.jsonl"))
 }
 
