@@ -195,6 +195,56 @@ impl UtcDateTime {
     }
 }
 
+/// The instant a `SystemTime` stands for (before 1970 too; seconds beyond `i64` are
+/// clamped).
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use pc_models::UtcDateTime;
+///
+/// let time = SystemTime::UNIX_EPOCH + Duration::new(1_500_976_800, 500_000_000);
+/// assert_eq!(UtcDateTime::from(time).to_string(), "2017-07-25T10:00:00.5Z");
+/// assert_eq!(SystemTime::from(UtcDateTime::from(time)), time);
+/// ```
+impl From<std::time::SystemTime> for UtcDateTime {
+    fn from(time: std::time::SystemTime) -> Self {
+        let clamp = |seconds: u64| i64::try_from(seconds).unwrap_or(i64::MAX);
+        match time.duration_since(std::time::SystemTime::UNIX_EPOCH) {
+            Ok(after) => Self {
+                seconds: clamp(after.as_secs()),
+                nanos: after.subsec_nanos(),
+            },
+            Err(before) => {
+                let before = before.duration();
+                match before.subsec_nanos() {
+                    0 => Self::from_unix_seconds(-clamp(before.as_secs())),
+                    nanos => Self {
+                        seconds: -clamp(before.as_secs()) - 1,
+                        nanos: 1_000_000_000 - nanos,
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// The `SystemTime` of an instant (the epoch where the platform's time cannot reach it).
+impl From<UtcDateTime> for std::time::SystemTime {
+    fn from(time: UtcDateTime) -> Self {
+        let epoch = std::time::SystemTime::UNIX_EPOCH;
+        let whole = std::time::Duration::from_secs(time.seconds.unsigned_abs());
+        let fraction = std::time::Duration::from_nanos(u64::from(time.nanos));
+        let moved = if time.seconds >= 0 {
+            epoch.checked_add(whole)
+        } else {
+            epoch.checked_sub(whole)
+        };
+        moved
+            .and_then(|moved| moved.checked_add(fraction))
+            .unwrap_or(epoch)
+    }
+}
+
 impl std::str::FromStr for UtcDateTime {
     type Err = ();
     fn from_str(text: &str) -> Result<Self, ()> {
@@ -277,6 +327,25 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn system_times_convert_both_ways_before_the_epoch_too() {
+        use std::time::{Duration, SystemTime};
+        let epoch = SystemTime::UNIX_EPOCH;
+        let before = epoch - Duration::new(1, 250_000_000);
+        let time = UtcDateTime::from(before);
+        assert_eq!(
+            (time.unix_seconds(), time.subsec_nanos()),
+            (-2, 750_000_000)
+        );
+        assert_eq!(time.to_string(), "1969-12-31T23:59:58.75Z");
+        assert_eq!(SystemTime::from(time), before);
+        let exact = epoch - Duration::from_secs(3);
+        assert_eq!(UtcDateTime::from(exact), UtcDateTime::from_unix_seconds(-3));
+        assert_eq!(SystemTime::from(UtcDateTime::from(exact)), exact);
+        assert_eq!(UtcDateTime::from(epoch), UtcDateTime::from_unix_seconds(0));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

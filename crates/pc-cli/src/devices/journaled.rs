@@ -182,26 +182,7 @@ fn count(n: usize) -> u32 {
 
 /// Now, as the journal writes times.
 pub fn now() -> UtcDateTime {
-    utc(SystemTime::now())
-}
-
-/// `UtcDateTime` of a `SystemTime` (the epoch for a time before it).
-pub fn utc(time: SystemTime) -> UtcDateTime {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    UtcDateTime::from_unix(
-        i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        since.subsec_nanos(),
-    )
-    .unwrap_or_else(|| UtcDateTime::from_unix_seconds(0))
-}
-
-/// A `SystemTime` of a `UtcDateTime` (the epoch for one before it).
-pub fn system_time(time: UtcDateTime) -> SystemTime {
-    u64::try_from(time.unix_seconds()).map_or(SystemTime::UNIX_EPOCH, |seconds| {
-        SystemTime::UNIX_EPOCH + Duration::new(seconds, time.subsec_nanos())
-    })
+    UtcDateTime::from(SystemTime::now())
 }
 
 /// The `finished` line of a terminal answer (`None` when the answer cannot be read
@@ -238,6 +219,15 @@ pub fn finished_line(tracking: TrackingId, answer: &StatusAnswer) -> Option<Fini
     })
 }
 
+/// What is left of `grace` for a job accepted at `accepted_at`, `now`; a job whose
+/// acceptance is unknown gets the whole grace, from its first poll.
+pub fn grace_left(grace: Duration, accepted_at: Option<SystemTime>, now: SystemTime) -> Duration {
+    let since = accepted_at
+        .and_then(|at| now.duration_since(at).ok())
+        .unwrap_or_default();
+    grace.saturating_sub(since)
+}
+
 /// Records the ending of `tracking` that a command following it saw, when the journal
 /// holds the job: its `finished` line for a terminal answer; `not_found` for a `404`
 /// once the not-found grace, counted from its acceptance, has passed. Best effort.
@@ -252,9 +242,8 @@ pub fn record_ending(journal: &Journal, tracking: TrackingId, ending: Ending<'_>
         Ending::Terminal(answer) => finished_line(tracking, answer),
         Ending::NotFound { grace } => job
             .accepted_at()
-            .map(system_time)
-            .and_then(|accepted| SystemTime::now().duration_since(accepted).ok())
-            .filter(|since| *since >= grace)
+            .map(SystemTime::from)
+            .filter(|accepted| grace_left(grace, Some(*accepted), SystemTime::now()).is_zero())
             .map(|_| Finished::not_found(tracking, now())),
     };
     if let Some(finished) = finished {
@@ -282,5 +271,27 @@ pub fn record(journal: &Journal, finished: &Finished) {
             "warning: the ending of job {} was not recorded in the journal: {error}",
             finished.tracking_id
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grace_counts_from_the_acceptance() {
+        let grace = Duration::from_secs(60);
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let after = |secs| at + Duration::from_secs(secs);
+        assert_eq!(grace_left(grace, Some(at), after(0)), grace);
+        assert_eq!(
+            grace_left(grace, Some(at), after(45)),
+            Duration::from_secs(15)
+        );
+        assert_eq!(grace_left(grace, Some(at), after(60)), Duration::ZERO);
+        assert_eq!(grace_left(grace, Some(at), after(3_600)), Duration::ZERO);
+        // A clock behind the acceptance, or an acceptance unknown: the whole grace.
+        assert_eq!(grace_left(grace, Some(after(10)), at), grace);
+        assert_eq!(grace_left(grace, None, at), grace);
     }
 }

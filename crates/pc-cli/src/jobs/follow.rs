@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use pc_models::{CustomerId, TrackingId};
 
 use crate::api::{Api, StatusAnswer};
+use crate::devices::journaled;
 use crate::devices::wait::{Polled, Wait};
 use crate::exit::Failure;
 
@@ -44,15 +45,6 @@ pub struct Pace {
     pub timeout: Duration,
     /// `--not-found-grace`, counted from each job's acceptance.
     pub grace: Duration,
-}
-
-/// What is left of `grace` for a job accepted at `accepted_at`, `now`; a job whose
-/// acceptance is unknown gets the whole grace, from its first poll.
-pub fn grace_left(grace: Duration, accepted_at: Option<SystemTime>, now: SystemTime) -> Duration {
-    let since = accepted_at
-        .and_then(|at| now.duration_since(at).ok())
-        .unwrap_or_default();
-    grace.saturating_sub(since)
 }
 
 /// Follows every target, `concurrency` at a time, in their order; `ended` hears of
@@ -102,34 +94,12 @@ pub fn follow_all(
 /// Follows one job until it ends.
 fn follow(api: &Api, target: &Target, pace: Pace, started: Instant) -> Ended {
     let wait = Wait::started_at(api, target.customer, pace.interval, pace.timeout, started);
-    let grace = grace_left(pace.grace, target.accepted_at, SystemTime::now());
+    let grace = journaled::grace_left(pace.grace, target.accepted_at, SystemTime::now());
     let mut last = None;
     match wait.follow(target.tracking, Some(grace), &mut last, &mut |_| {}) {
         Polled::Done(answer) => Ended::Done(answer),
         Polled::Failed(failure) => Ended::Failed(failure),
         Polled::TimedOut => Ended::TimedOut(last),
         Polled::Interrupted => Ended::Interrupted(last),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_grace_counts_from_the_acceptance() {
-        let grace = Duration::from_secs(60);
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let after = |secs| at + Duration::from_secs(secs);
-        assert_eq!(grace_left(grace, Some(at), after(0)), grace);
-        assert_eq!(
-            grace_left(grace, Some(at), after(45)),
-            Duration::from_secs(15)
-        );
-        assert_eq!(grace_left(grace, Some(at), after(60)), Duration::ZERO);
-        assert_eq!(grace_left(grace, Some(at), after(3_600)), Duration::ZERO);
-        // A clock behind the acceptance, or an acceptance unknown: the whole grace.
-        assert_eq!(grace_left(grace, Some(after(10)), at), grace);
-        assert_eq!(grace_left(grace, None, at), grace);
     }
 }

@@ -155,9 +155,9 @@ fn list(ctx: &Ctx, settings: &Settings, args: &JobsListArgs) -> Result<Exit, Fai
     let now = SystemTime::now();
     let filter = JobFilter {
         pending_only: args.pending,
-        sent_since: args
-            .since
-            .map(|since| journaled::utc(now.checked_sub(since).unwrap_or(SystemTime::UNIX_EPOCH))),
+        sent_since: args.since.map(|since| {
+            UtcDateTime::from(now.checked_sub(since).unwrap_or(SystemTime::UNIX_EPOCH))
+        }),
         customers,
     };
     let jobs = contents.list(&filter);
@@ -354,7 +354,7 @@ fn wait(ctx: &Ctx, settings: &Settings, args: &JobsWaitArgs) -> Result<Exit, Fai
     let target_of = |job: &Job, tracking: TrackingId| Target {
         tracking,
         customer: *job.customer_id(),
-        accepted_at: job.accepted_at().map(journaled::system_time),
+        accepted_at: job.accepted_at().map(SystemTime::from),
     };
     let mut followed = Vec::new();
     if args.pending {

@@ -234,15 +234,8 @@ fn warn_if_stale(path: &Path) {
 
 /// A time as RFC 3339 UTC, to the second.
 fn rfc3339(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|since| since.as_secs())
-        .unwrap_or_default();
-    i64::try_from(secs)
-        .ok()
-        .and_then(|secs| pc_models::UtcDateTime::from_unix(secs, 0))
-        .map(|time| time.to_string())
-        .unwrap_or_default()
+    pc_models::UtcDateTime::from_unix_seconds(pc_models::UtcDateTime::from(time).unix_seconds())
+        .to_string()
 }
 
 /// `pc auth logout`: deletes the token file.
